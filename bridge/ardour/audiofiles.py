@@ -1,0 +1,109 @@
+"""Audio files going into a session: checked with libsndfile, resampled only when asked,
+copied into ``interchange/<name>/audiofiles`` under names no other search folder has."""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from bridge.errors import AudioFileError, SampleRateMismatch
+
+# Formats Ardour plays through SndFileSource on every platform (§7.1).
+PLAYABLE_FORMATS = {"WAV", "WAVEX", "W64", "RF64", "AIFF", "CAF", "FLAC", "OGG"}
+MAX_CHANNELS = 2
+
+
+@dataclass(frozen=True, slots=True)
+class AudioInfo:
+    path: Path
+    sample_rate: int
+    channels: int
+    frames: int
+    format: str
+    subtype: str
+
+
+def inspect_audio(path: str | os.PathLike[str]) -> AudioInfo:
+    p = Path(path)
+    if not p.is_file():
+        raise AudioFileError(f"audio file {p} does not exist")
+    try:
+        info = sf.info(str(p))
+    except (RuntimeError, sf.LibsndfileError) as e:
+        raise AudioFileError(f"{p.name} is not an audio file libsndfile can read ({e})") from None
+    if info.format not in PLAYABLE_FORMATS:
+        raise AudioFileError(f"{p.name}: format {info.format} is not one Ardour plays directly; use WAV")
+    if info.frames <= 0:
+        raise AudioFileError(f"{p.name} holds no audio")
+    if not 1 <= info.channels <= MAX_CHANNELS:
+        raise AudioFileError(f"{p.name} has {info.channels} channels; stems must be mono or stereo")
+    if info.subtype in ("FLOAT", "DOUBLE"):
+        data, _ = sf.read(str(p), dtype="float32", always_2d=True)
+        if not np.isfinite(data).all():
+            raise AudioFileError(f"{p.name} contains NaN or infinite samples")
+    return AudioInfo(p, int(info.samplerate), int(info.channels), int(info.frames), info.format, info.subtype)
+
+
+def resampled_frames(info: AudioInfo, rate: int) -> int:
+    return math.ceil(info.frames * rate / info.sample_rate) if info.sample_rate != rate else info.frames
+
+
+def check_rate(info: AudioInfo, session_rate: int, resample: bool) -> int:
+    """Frames the file will have in the session; refuses a rate mismatch unless resampling."""
+    if info.sample_rate != session_rate and not resample:
+        raise SampleRateMismatch(
+            f"{info.path.name} is {info.sample_rate} Hz but the session runs at {session_rate} Hz;"
+            " Ardour would play it at the wrong speed and pitch. Resample it (or pass --resample)")
+    return resampled_frames(info, session_rate)
+
+
+def unique_name(stem: str, taken: set[str], ext: str = ".wav") -> str:
+    """``stem.wav``, or ``stem-2.wav``… so that no search folder of the session has it."""
+    lowered = {t.lower() for t in taken}
+    name = f"{stem}{ext}"
+    n = 1
+    while name.lower() in lowered:
+        n += 1
+        name = f"{stem}-{n}{ext}"
+    return name
+
+
+def place_audio(info: AudioInfo, target: Path, session_rate: int) -> None:
+    """Copy (or resample) ``info.path`` to ``target``, atomically, never replacing a file."""
+    if target.exists():
+        raise AudioFileError(f"{target} already exists; refusing to overwrite it")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".resonant-tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        if info.sample_rate == session_rate:
+            shutil.copyfile(info.path, tmp)
+        else:
+            _resample_file(info, Path(tmp), session_rate)
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        # link() fails if the target appeared meanwhile, where rename() would replace it.
+        os.link(tmp, target)
+    finally:
+        os.unlink(tmp)
+
+
+def _resample_file(info: AudioInfo, out: Path, rate: int) -> None:
+    from scipy.signal import resample_poly
+
+    data, _ = sf.read(str(info.path), dtype="float64", always_2d=True)
+    ratio = Fraction(rate, info.sample_rate)
+    y = resample_poly(data, ratio.numerator, ratio.denominator, axis=0)
+    frames = resampled_frames(info, rate)
+    y = y[:frames] if y.shape[0] >= frames else np.pad(y, ((0, frames - y.shape[0]), (0, 0)))
+    subtype = info.subtype if info.subtype in ("PCM_16", "PCM_24", "PCM_32", "FLOAT") else "FLOAT"
+    if subtype.startswith("PCM"):
+        y = np.clip(y, -1.0, 1.0)
+    sf.write(str(out), y.astype(np.float32), rate, subtype=subtype, format="WAV")

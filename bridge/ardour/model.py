@@ -1,0 +1,269 @@
+"""Plain dataclasses for an Ardour session as the bridge sees it.
+
+Every time value is kept in samples at the session rate (what playback and analysis need)
+next to the text the file used (so a writer or a debugger can see the original encoding).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from bridge.ardour.tempo import TempoMap
+from bridge.errors import MissingSource, UnknownTrack
+
+ROLES = ("drums", "bass", "harmony", "melody", "other")
+Role = Literal["drums", "bass", "harmony", "melody", "other"]
+
+DEFAULT_FADE_SAMPLES = 64  # Ardour's default region fade (§8.2)
+
+
+@dataclass(slots=True)
+class Source:
+    id: str
+    name: str
+    type: str  # "audio" or "midi"
+    channel: int = 0
+    origin: str = ""
+    gain: float = 1.0
+    path: Path | None = None  # resolved file, None when not found
+    ambiguous: list[Path] = field(default_factory=list)  # more than one match in the search path
+    nested: bool = False  # a compound region's playlist source (§7.3)
+
+    @property
+    def missing(self) -> bool:
+        return self.path is None and not self.nested
+
+
+@dataclass(slots=True)
+class Curve:
+    """A gain curve (envelope, fade) as (sample offset, linear gain) points.
+
+    ``default`` means the file said ``default="yes"``: Ardour builds the curve itself
+    (flat 1.0 for an envelope; a 64-sample fade with the user's default shape)."""
+
+    points: list[tuple[int, float]] = field(default_factory=list)
+    default: bool = True
+
+    @property
+    def length(self) -> int:
+        return self.points[-1][0] if self.points else 0
+
+
+@dataclass(slots=True)
+class Fade:
+    curve: Curve = field(default_factory=Curve)
+    inverse: Curve | None = None
+    active: bool = True
+
+    @property
+    def length(self) -> int:
+        return DEFAULT_FADE_SAMPLES if self.curve.default else self.curve.length
+
+
+@dataclass(slots=True)
+class Region:
+    id: str
+    name: str
+    type: str  # "audio" or "midi"
+    position: int  # samples on the timeline
+    start: int  # samples into the source (for MIDI: Ardour's conversion of the beat offset)
+    length: int  # samples
+    position_text: str  # the file's own encoding
+    start_text: str
+    length_text: str
+    source_ids: list[str] = field(default_factory=list)
+    channels: int = 1
+    scale_amplitude: float = 1.0
+    envelope_active: bool = False
+    envelope: Curve = field(default_factory=Curve)
+    fade_in: Fade = field(default_factory=Fade)
+    fade_out: Fade = field(default_factory=Fade)
+    muted: bool = False
+    opaque: bool = True
+    layering_index: int = 0
+    start_quarters: float | None = None  # MIDI: beat offset into the source
+    length_quarters: float | None = None
+
+    @property
+    def end(self) -> int:
+        """One past the last sample."""
+        return self.position + self.length
+
+
+@dataclass(slots=True)
+class Playlist:
+    id: str
+    name: str
+    type: str
+    orig_track_id: str = ""
+    regions: list[Region] = field(default_factory=list)
+    unused: bool = False  # stored in <UnusedPlaylists>
+
+
+@dataclass(slots=True)
+class Track:
+    id: str
+    name: str
+    kind: str  # "audio" or "midi"
+    order: int
+    playlist_id: str
+    role: str | None = None
+    locked: bool = False
+    role_guessed: bool = False  # the role comes from the name, not from <Extra><Resonant>
+    active: bool = True
+    muted: bool = False
+    gain: float = 1.0
+    trim: float = 1.0
+    n_inputs: int = 1
+    n_outputs: int = 2
+    hidden: bool = False
+
+
+@dataclass(slots=True)
+class Bus:
+    id: str
+    name: str
+    n_inputs: int
+    master: bool = False
+
+
+@dataclass(slots=True)
+class Fingerprint:
+    """What the file looked like when it was read, to detect changes before writing."""
+
+    sha256: str
+    size: int
+    mtime_ns: int
+
+    @classmethod
+    def of(cls, data: bytes, st: os.stat_result) -> Fingerprint:
+        return cls(hashlib.sha256(data).hexdigest(), st.st_size, st.st_mtime_ns)
+
+
+@dataclass(slots=True)
+class Session:
+    file: Path
+    name: str
+    version: int
+    sample_rate: int
+    tempo_map: TempoMap
+    id_counter: int
+    tracks: list[Track]
+    busses: list[Bus]
+    playlists: dict[str, Playlist]
+    sources: dict[str, Source]
+    session_range: tuple[int, int] | None
+    interchange: Path  # interchange/<name>, existing or the one Ardour would create
+    use_region_fades: bool = True
+    program_version: str = ""
+    fingerprint: Fingerprint | None = None
+    warnings: list[str] = field(default_factory=list)
+    # The parsed XML and the bytes it came from, kept for the writer (bridge.ardour.writer).
+    document: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def folder(self) -> Path:
+        return self.file.parent
+
+    @property
+    def snapshot(self) -> str:
+        return self.file.stem
+
+    @property
+    def master(self) -> Bus | None:
+        return next((b for b in self.busses if b.master), None)
+
+    @property
+    def audio_dir(self) -> Path:
+        return self.interchange / "audiofiles"
+
+    def track(self, name_or_id: str) -> Track:
+        for t in self.tracks:
+            if t.name == name_or_id or t.id == name_or_id:
+                return t
+        names = ", ".join(repr(t.name) for t in self.tracks) or "none"
+        raise UnknownTrack(f"no track named {name_or_id!r} in session {self.name!r} (tracks: {names})")
+
+    def playlist_of(self, track: Track) -> Playlist | None:
+        return self.playlists.get(track.playlist_id)
+
+    def regions_of(self, track: Track) -> list[Region]:
+        pl = self.playlist_of(track)
+        return list(pl.regions) if pl else []
+
+    def takes_of(self, track: Track) -> list[Playlist]:
+        """Every playlist that belongs to the track, the active one included (Ardour's takes)."""
+        return [p for p in self.playlists.values()
+                if p.orig_track_id == track.id or p.id == track.playlist_id]
+
+    def locked_tracks(self) -> list[Track]:
+        return [t for t in self.tracks if t.locked]
+
+    def missing_sources(self, tracks: list[Track] | None = None) -> list[Source]:
+        """Sources that regions on the tracks' active playlists use but that are not on disk."""
+        used: dict[str, Source] = {}
+        for t in tracks if tracks is not None else self.tracks:
+            for r in self.regions_of(t):
+                for sid in r.source_ids:
+                    src = self.sources.get(sid)
+                    if src is not None and src.missing:
+                        used[sid] = src
+        return list(used.values())
+
+    def require_sources(self, tracks: list[Track] | None = None) -> None:
+        missing = self.missing_sources(tracks)
+        if missing:
+            names = ", ".join(sorted({s.name for s in missing}))
+            raise MissingSource(
+                f"session {self.name!r} refers to audio/MIDI files that are not on disk: {names}"
+                " (Ardour would play silence there; restore the files first)")
+
+    def end_sample(self) -> int:
+        """The end of the last region on any track, or of the session range."""
+        end = self.session_range[1] if self.session_range else 0
+        for t in self.tracks:
+            for r in self.regions_of(t):
+                end = max(end, r.end)
+        return end
+
+    def to_dict(self) -> dict[str, Any]:
+        def region(r: Region) -> dict[str, Any]:
+            return {
+                "id": r.id, "name": r.name, "type": r.type, "position": r.position, "start": r.start,
+                "length": r.length, "encoding": {"position": r.position_text, "start": r.start_text,
+                                                 "length": r.length_text},
+                "bar": round(self.tempo_map.bar_at_samples(r.position), 3),
+                "gain": r.scale_amplitude, "muted": r.muted, "opaque": r.opaque,
+                "layering_index": r.layering_index, "envelope_active": r.envelope_active,
+                "fade_in": {"active": r.fade_in.active, "length": r.fade_in.length},
+                "fade_out": {"active": r.fade_out.active, "length": r.fade_out.length},
+                "sources": [self._source_dict(s) for s in r.source_ids],
+            }
+
+        return {
+            "name": self.name, "file": str(self.file), "version": self.version,
+            "sample_rate": self.sample_rate, "program_version": self.program_version,
+            "tempo_map": self.tempo_map.to_dict(),
+            "session_range": list(self.session_range) if self.session_range else None,
+            "master": {"id": self.master.id, "inputs": self.master.n_inputs} if self.master else None,
+            "tracks": [
+                {"id": t.id, "name": t.name, "kind": t.kind, "order": t.order, "role": t.role,
+                 "role_guessed": t.role_guessed, "locked": t.locked, "active": t.active,
+                 "muted": t.muted, "gain": t.gain, "inputs": t.n_inputs, "playlist": t.playlist_id,
+                 "takes": [p.name for p in self.takes_of(t)],
+                 "regions": [region(r) for r in self.regions_of(t)]}
+                for t in self.tracks
+            ],
+            "warnings": list(self.warnings),
+        }
+
+    def _source_dict(self, sid: str) -> dict[str, Any]:
+        s = self.sources.get(sid)
+        if s is None:
+            return {"id": sid, "missing": True}
+        return {"id": s.id, "name": s.name, "path": str(s.path) if s.path else None,
+                "channel": s.channel, "gain": s.gain, "missing": s.missing}

@@ -1,0 +1,424 @@
+"""Reading a .ardour file (versions 6000-7003) into the model (ardour-session-format.md §13)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from lxml import etree
+
+from bridge.ardour.model import (
+    Bus,
+    Curve,
+    Fade,
+    Fingerprint,
+    Playlist,
+    Region,
+    Session,
+    Source,
+    Track,
+)
+from bridge.ardour.roles import guess_role
+from bridge.ardour.tempo import TempoMap, read_tempo_map
+from bridge.ardour.timeline import TICKS_PER_BEAT, TimePos, parse_timecnt, parse_timepos
+from bridge.errors import (
+    MalformedSession,
+    SessionNotFound,
+    TaintedInterchange,
+    UnsupportedVersion,
+)
+
+MIN_VERSION, MAX_VERSION = 6000, 7003
+REQUIRED_SECTIONS = ("Sources", "Regions", "Locations", "Routes", "Playlists", "TempoMap")
+MAX_SESSION_BYTES = 512 * 1024 * 1024
+
+
+@dataclass(slots=True)
+class SessionDocument:
+    """The parsed tree and the exact bytes it was parsed from."""
+
+    tree: etree._Element
+    data: bytes
+
+
+def _parser() -> etree.XMLParser:
+    # No entity expansion, no network, no DTD: a session file is data, never a program.
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True,
+                           remove_blank_text=False)
+
+
+def find_session_file(path: str | os.PathLike[str]) -> Path:
+    """A .ardour file, or a session folder holding one (the snapshot named after the folder,
+    else the only snapshot)."""
+    p = Path(path)
+    if p.is_file():
+        if p.suffix != ".ardour":
+            raise SessionNotFound(f"{p} is not an .ardour session file")
+        return p
+    if p.is_dir():
+        named = p / f"{p.name}.ardour"
+        if named.is_file():
+            return named
+        snaps = sorted(x for x in p.glob("*.ardour") if x.is_file())
+        if len(snaps) == 1:
+            return snaps[0]
+        if not snaps:
+            raise SessionNotFound(f"no .ardour file in {p}")
+        raise SessionNotFound(f"{p} holds several snapshots ({', '.join(s.name for s in snaps)}); name one")
+    raise SessionNotFound(f"{p} does not exist")
+
+
+def read_session(path: str | os.PathLike[str]) -> Session:
+    file = find_session_file(path)
+    try:
+        st = file.stat()
+        if st.st_size > MAX_SESSION_BYTES:
+            raise MalformedSession(f"{file.name} is {st.st_size} bytes, larger than any real session")
+        data = file.read_bytes()
+    except OSError as e:
+        raise SessionNotFound(f"cannot read {file}: {e.strerror}") from None
+    session = parse_session(data, file)
+    session.fingerprint = Fingerprint.of(data, st)
+    return session
+
+
+def parse_session(data: bytes, file: Path) -> Session:
+    try:
+        root = etree.fromstring(data, _parser())
+    except etree.XMLSyntaxError as e:
+        raise MalformedSession(f"{file.name} is not well-formed XML: {e}") from None
+    if root.tag != "Session":
+        raise MalformedSession(f"{file.name}: root element is <{root.tag}>, not <Session>")
+    version = _version(root.get("version"))
+    if not MIN_VERSION <= version <= MAX_VERSION:
+        raise UnsupportedVersion(
+            f"{file.name}: session version {root.get('version')} is not supported"
+            f" (supported: {MIN_VERSION}-{MAX_VERSION}, i.e. Ardour 6.0 to 9.x)")
+    sections = {child.tag: child for child in root if isinstance(child.tag, str)}
+    missing = [s for s in REQUIRED_SECTIONS if s not in sections]
+    if missing:
+        raise MalformedSession(f"{file.name}: missing required section(s) {', '.join(missing)}")
+    sample_rate = _int(root, "sample-rate")
+    if sample_rate <= 0 or sample_rate > 1_536_000:
+        raise MalformedSession(f"{file.name}: sample-rate {sample_rate} is not a usable rate")
+    tempo_map = read_tempo_map(sections["TempoMap"], version, sample_rate)
+    ctx = _Ctx(version, tempo_map, file.parent)
+
+    interchange = _interchange(file.parent)
+    config = {o.get("name"): o.get("value", "") for o in sections.get("Config", ()) if o.tag == "Option"}
+    sources = _read_sources(sections["Sources"], sections["Regions"], interchange, config, file.parent)
+    playlists: dict[str, Playlist] = {}
+    for section, unused in (("Playlists", False), ("UnusedPlaylists", True)):
+        for pl in sections.get(section, ()):
+            if pl.tag == "Playlist":
+                p = _read_playlist(pl, ctx, unused)
+                playlists[p.id] = p
+    tracks, busses = _read_routes(sections["Routes"], version)
+    session = Session(
+        file=file, name=root.get("name") or file.stem, version=version, sample_rate=sample_rate,
+        tempo_map=tempo_map, id_counter=_int(root, "id-counter", 0), tracks=tracks, busses=busses,
+        playlists=playlists, sources=sources, session_range=_session_range(sections["Locations"], ctx),
+        interchange=interchange, use_region_fades=config.get("use-region-fades", "1") not in ("0", "no"),
+        program_version=_program_version(sections.get("ProgramVersion")),
+        document=SessionDocument(root, data),
+    )
+    for t in tracks:
+        if t.playlist_id not in playlists:
+            session.warnings.append(
+                f"track {t.name!r} plays playlist {t.playlist_id}, which is not in the file")
+    for s in sources.values():
+        if s.missing:
+            session.warnings.append(f"source {s.name!r} (id {s.id}) is not on disk")
+        elif s.ambiguous:
+            hits = ", ".join(map(str, s.ambiguous))
+            session.warnings.append(f"source {s.name!r} matches several files: {hits}")
+    return session
+
+
+# -- helpers ----------------------------------------------------------------------------------------
+
+
+def _version(text: str | None) -> int:
+    if text is None:
+        return 1000  # Ardour's own reading of a file with no version
+    if text.isdigit():
+        return int(text)
+    if text.count(".") >= 1 and text.split(".")[0].isdigit():
+        return int(text.split(".")[0]) * 1000  # "2.0.0" style
+    raise UnsupportedVersion(f"session version {text!r} is not a number")
+
+
+def _int(el: etree._Element, name: str, default: int | None = None) -> int:
+    v = el.get(name)
+    if v is None:
+        if default is not None:
+            return default
+        raise MalformedSession(f"<{el.tag}> has no {name!r}")
+    try:
+        return int(v)
+    except ValueError:
+        raise MalformedSession(f"<{el.tag}> {name}={v!r} is not an integer") from None
+
+
+def _float(el: etree._Element, name: str, default: float) -> float:
+    v = el.get(name)
+    if v is None:
+        return default
+    try:
+        return float(v)
+    except ValueError:
+        raise MalformedSession(f"<{el.tag}> {name}={v!r} is not a number") from None
+
+
+def _bool(el: etree._Element, name: str, default: bool) -> bool:
+    v = el.get(name)
+    if v is None:
+        return default
+    return v in ("1", "yes", "true")
+
+
+def _program_version(el: etree._Element | None) -> str:
+    if el is None:
+        return ""
+    return el.get("modified-with") or el.get("created-with") or ""
+
+
+def _interchange(folder: Path) -> Path:
+    """interchange/<name> as Ardour picks it (§2.1); more than one subfolder is fatal in Ardour."""
+    base = folder / "interchange"
+    subdirs = sorted(d for d in base.iterdir() if d.is_dir()) if base.is_dir() else []
+    if len(subdirs) > 1:
+        raise TaintedInterchange(
+            f"{base} holds {len(subdirs)} folders ({', '.join(d.name for d in subdirs)});"
+            " Ardour refuses to load such a session ('interchange dir is tainted'): keep only one")
+    if subdirs:
+        return subdirs[0]
+    return base / folder.name.replace("/", "_").replace("\\", "_")
+
+
+class _Ctx:
+    """What converting a region's times needs."""
+
+    __slots__ = ("version", "tempo_map", "folder", "v7")
+
+    def __init__(self, version: int, tempo_map: TempoMap, folder: Path) -> None:
+        self.version = version
+        self.tempo_map = tempo_map
+        self.folder = folder
+        self.v7 = version >= 7000
+
+    def samples(self, t: TimePos) -> int:
+        if t.domain == "audio":
+            return self.tempo_map.superclock_to_samples(t.value)
+        if t.domain == "beats":
+            return self.tempo_map.samples_at_ticks(t.value)
+        return t.value
+
+    def distance(self, d: TimePos, pos: TimePos) -> int:
+        """Samples covered by a distance that starts at ``pos`` (beats need the tempo map there)."""
+        if d.domain == "beats":
+            q0 = (pos.value / TICKS_PER_BEAT if pos.domain == "beats"
+                  else self.tempo_map.quarters_at_samples(self.samples(pos)))
+            tm = self.tempo_map
+            return tm.samples_at_quarters(q0 + d.value / TICKS_PER_BEAT) - tm.samples_at_quarters(q0)
+        return self.samples(d)
+
+
+def _search_dirs(kind: str, interchange: Path, config: dict[str, str], folder: Path) -> list[Path]:
+    sub = "audiofiles" if kind == "audio" else "midifiles"
+    dirs = [interchange / sub, folder / "sounds"]
+    extra = config.get("audio-search-path" if kind == "audio" else "midi-search-path", "")
+    dirs += [Path(p) for p in extra.split(":") if p]
+    return dirs
+
+
+def _read_sources(node: etree._Element, regions: etree._Element, interchange: Path,
+                  config: dict[str, str], folder: Path) -> dict[str, Source]:
+    listings: dict[Path, set[str]] = {}
+
+    def listing(d: Path) -> set[str]:
+        if d not in listings:
+            try:
+                listings[d] = set(os.listdir(d))
+            except OSError:
+                listings[d] = set()
+        return listings[d]
+
+    out: dict[str, Source] = {}
+    for el in node:
+        if el.tag != "Source":
+            continue
+        sid = el.get("id")
+        if not sid:
+            raise MalformedSession("a <Source> has no id")
+        kind = el.get("type", "audio")
+        name = el.get("name", "")
+        origin = el.get("origin", "")
+        src = Source(sid, name, kind, _int(el, "channel", 0), origin, _float(el, "gain", 1.0))
+        if os.path.isabs(origin):
+            src.path = Path(origin) if os.path.exists(origin) else None
+        elif os.path.isabs(name):
+            src.path = Path(name) if os.path.exists(name) else None
+        elif name:
+            hits = [d / name for d in _search_dirs(kind, interchange, config, folder) if name in listing(d)]
+            src.path = hits[0] if hits else None
+            if len(hits) > 1:
+                src.ambiguous = hits
+        out[sid] = src
+    # Compound regions keep their sources inside the whole-file region (§7.3).
+    for nested in regions.iter("NestedSource"):
+        for el in nested:
+            if el.tag == "Source" and el.get("id"):
+                out[el.get("id")] = Source(el.get("id"), el.get("name", ""), el.get("type", "audio"),
+                                           _int(el, "channel", 0), nested=True)
+    return out
+
+
+def _curve(el: etree._Element | None, ctx: _Ctx) -> Curve:
+    if el is None or el.get("default") == "yes" or el.get("steepness") is not None:
+        return Curve(default=True)
+    al = el.find("AutomationList")
+    if al is None:
+        return Curve(default=True)
+    events = al.find("events")
+    points: list[tuple[int, float]] = []
+    if events is not None and events.text:
+        for line in events.text.split("\n"):
+            parts = line.split()
+            if len(parts) != 2:
+                continue
+            when = parse_timepos(parts[0], "automation time")
+            try:
+                value = float(parts[1])
+            except ValueError:
+                raise MalformedSession(f"bad automation value {parts[1]!r}") from None
+            # Curve times are relative to the region start; beats are rare here, take them
+            # from the session start like Ardour's own conversion.
+            points.append((ctx.samples(when), value))
+    return Curve(points, default=False)
+
+
+def _read_region(el: etree._Element, ctx: _Ctx) -> Region:
+    name = el.get("name")
+    rid = el.get("id")
+    if not name or not rid:
+        raise MalformedSession("a playlist <Region> has no name or id (Ardour would abort on it)")
+    kind = el.get("type", "audio")
+    start_text = el.get("start", "0")
+    length_text = el.get("length", "")
+    start_q = length_q = None
+    if ctx.v7:
+        start_t = parse_timepos(start_text, f"region {name!r} start")
+        dist, pos_t = parse_timecnt(length_text, f"region {name!r} length")
+        position = ctx.samples(pos_t)
+        length = ctx.distance(dist, pos_t)
+        start = ctx.samples(start_t)
+        position_text = pos_t.text()
+        if start_t.domain == "beats":
+            start_q = start_t.value / TICKS_PER_BEAT
+        if dist.domain == "beats":
+            length_q = dist.value / TICKS_PER_BEAT
+    else:
+        position_text = el.get("position", "0")
+        position = _int(el, "position", 0)
+        start = _int(el, "start", 0)
+        length = _int(el, "length")
+        if kind == "midi":
+            start_q = _float(el, "start-beats", 0.0)
+            length_q = _float(el, "length-beats", 0.0)
+    if length < 0 or start < 0:
+        raise MalformedSession(f"region {name!r} has a negative start or length")
+    channels = _int(el, "channels", 1)
+    region = Region(
+        id=rid, name=name, type=kind, position=position, start=start, length=length,
+        position_text=position_text, start_text=start_text, length_text=length_text,
+        source_ids=[el.get(f"source-{i}") for i in range(channels) if el.get(f"source-{i}")],
+        channels=channels, scale_amplitude=_float(el, "scale-amplitude", 1.0),
+        envelope_active=_bool(el, "envelope-active", False),
+        muted=_bool(el, "muted", False),
+        # Before 7001 MIDI regions were always transparent (§8.3).
+        opaque=_bool(el, "opaque", True) and not (kind == "midi" and ctx.version < 7001),
+        layering_index=_int(el, "layering-index", 0), start_quarters=start_q, length_quarters=length_q,
+    )
+    if kind == "audio":
+        children = {c.tag: c for c in el if isinstance(c.tag, str)}
+        region.envelope = _curve(children.get("Envelope"), ctx)
+        for attr, tag in (("fade_in", "FadeIn"), ("fade_out", "FadeOut")):
+            inverse = children.get(f"Inverse{tag}")
+            active = _bool(el, f"{attr.replace('_', '-')}-active", True)
+            setattr(region, attr, Fade(_curve(children.get(tag), ctx),
+                                       _curve(inverse, ctx) if inverse is not None else None, active))
+    return region
+
+
+def _read_playlist(el: etree._Element, ctx: _Ctx, unused: bool) -> Playlist:
+    pid = el.get("id")
+    if not pid:
+        raise MalformedSession("a <Playlist> has no id")
+    return Playlist(pid, el.get("name", ""), el.get("type", "audio"), el.get("orig-track-id", ""),
+                    [_read_region(r, ctx) for r in el if r.tag == "Region"], unused)
+
+
+def _read_routes(node: etree._Element, version: int) -> tuple[list[Track], list[Bus]]:
+    tracks: list[Track] = []
+    busses: list[Bus] = []
+    for el in node:
+        if el.tag != "Route":
+            continue
+        rid, name = el.get("id"), el.get("name")
+        if not rid or name is None:
+            raise MalformedSession("a <Route> has no id or name")
+        pinfo = el.find("PresentationInfo")
+        flags = pinfo.get("flags", "") if pinfo is not None else ""
+        order = _int(pinfo, "order", 0) if pinfo is not None else 0
+        n_in = n_out = 0
+        gain = trim = 1.0
+        muted = False
+        role = None
+        locked = False
+        for child in el:
+            tag = child.tag
+            if tag == "IO":
+                n = sum(1 for p in child if p.tag == "Port" and p.get("type", "audio") == "audio")
+                if child.get("direction") == "Input":
+                    n_in = n
+                elif child.get("direction") == "Output":
+                    n_out = n
+            elif tag == "Processor":
+                ptype = child.get("type")
+                for c in child:
+                    if c.tag == "Controllable":
+                        if ptype == "amp" and c.get("name") == "gaincontrol":
+                            gain = _float(c, "value", 1.0)
+                        elif ptype == "trim" and c.get("name") == "trimcontrol":
+                            trim = _float(c, "value", 1.0)
+            elif tag == "Controllable" and child.get("name") == "mute":
+                muted = _float(child, "value", 0.0) > 0.5
+            elif tag == "Extra":
+                res = child.find("Resonant")
+                if res is not None:
+                    role = res.get("role") or None
+                    locked = res.get("locked") == "1"
+        playlist = el.get("audio-playlist") or el.get("midi-playlist")
+        if playlist is None:
+            busses.append(Bus(rid, name, n_in, master="MasterOut" in flags))
+            continue
+        kind = el.get("default-type", "audio")
+        guessed = role is None
+        tracks.append(Track(
+            id=rid, name=name, kind="midi" if kind == "midi" else "audio", order=order,
+            playlist_id=playlist, role=role if role else guess_role(name), locked=locked,
+            role_guessed=guessed, active=_bool(el, "active", True), muted=muted, gain=gain, trim=trim,
+            n_inputs=n_in, n_outputs=n_out, hidden="Hidden" in flags,
+        ))
+    tracks.sort(key=lambda t: t.order)
+    return tracks, busses
+
+
+def _session_range(node: etree._Element, ctx: _Ctx) -> tuple[int, int] | None:
+    for loc in node:
+        if loc.tag == "Location" and "IsSessionRange" in loc.get("flags", ""):
+            return (ctx.samples(parse_timepos(loc.get("start"), "session start")),
+                    ctx.samples(parse_timepos(loc.get("end"), "session end")))
+    return None

@@ -1,0 +1,322 @@
+"""Writing to a session: new tracks, new takes, roles and locks, the session range.
+
+Edits are made on a copy of the parsed tree, in the file's own version syntax, and nothing
+touches the disk until ``commit()``, which checks again that Ardour does not have the session
+open and that the file did not change, copies the audio in, keeps a backup and replaces the
+file atomically. If anything fails, every file it created is removed again
+(ardour-session-format.md §12; DESIGN.md invariant 1).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lxml import etree
+
+from bridge.ardour import xmlparts
+from bridge.ardour.audiofiles import AudioInfo, check_rate, inspect_audio, place_audio, unique_name
+from bridge.ardour.model import ROLES, Session
+from bridge.ardour.safety import (
+    backup,
+    check_track_name,
+    check_unchanged,
+    check_writable,
+    file_stem_for,
+    fsync_dir,
+)
+from bridge.errors import DuplicateName, InvalidInput, MalformedSession, UnknownTrack
+
+_ID_ATTRS = {"id", "audio-playlist", "midi-playlist", "orig-track-id", "original", "copy", "playlist"}
+
+
+@dataclass(slots=True)
+class Clip:
+    """An audio file to play at ``position`` (samples) on the timeline."""
+
+    file: Path
+    position: int
+    name: str | None = None
+
+
+@dataclass(slots=True)
+class _Import:
+    info: AudioInfo
+    frames: int
+    target: Path
+    source_ids: list[str]
+
+
+@dataclass(slots=True)
+class WriteResult:
+    file: Path
+    backup: Path | None
+    created: list[Path] = field(default_factory=list)
+    track_ids: dict[str, str] = field(default_factory=dict)
+    playlist_ids: dict[str, str] = field(default_factory=dict)
+
+
+class SessionEditor:
+    """Stages edits to one session; ``commit()`` writes them all or nothing."""
+
+    def __init__(self, session: Session, *, resample: bool = False, allow_missing_sources: bool = False):
+        if session.document is None:
+            raise InvalidInput("this session was not read from a file")
+        self.session = session
+        self.resample = resample
+        self.allow_missing_sources = allow_missing_sources
+        self.root: etree._Element = copy.deepcopy(session.document.tree)
+        self.v7 = session.version >= 7000
+        self._next_id = max(session.id_counter, _max_id(self.root)) + 1
+        self._imports: list[_Import] = []
+        self._taken_names = _taken_audio_names(session)
+        self._end = 0
+        self.result = WriteResult(session.file, None)
+
+    # -- ids and sections ----------------------------------------------------------------------
+
+    def new_id(self) -> str:
+        i = self._next_id
+        self._next_id += 1
+        return str(i)
+
+    def _section(self, tag: str) -> etree._Element:
+        el = self.root.find(tag)
+        if el is None:
+            raise MalformedSession(f"the session has no <{tag}>")
+        return el
+
+    def _route(self, track_name: str) -> etree._Element:
+        track = self.session.track(track_name)
+        for r in self._section("Routes"):
+            if r.tag == "Route" and r.get("id") == track.id:
+                return r
+        raise UnknownTrack(f"track {track_name!r} is not in the file any more")
+
+    # -- audio ---------------------------------------------------------------------------------
+
+    def _stage_clip(self, clip: Clip, stem: str) -> _Import:
+        if not isinstance(clip.position, int) or clip.position < 0:
+            raise InvalidInput(f"position {clip.position!r} must be a sample count >= 0")
+        info = inspect_audio(clip.file)
+        frames = check_rate(info, self.session.sample_rate, self.resample)
+        name = unique_name(stem, self._taken_names)
+        self._taken_names.add(name)
+        ids = [self.new_id() for _ in range(info.channels)]
+        imp = _Import(info, frames, self.session.audio_dir / name, ids)
+        self._imports.append(imp)
+        sources = self._section("Sources")
+        for ch, sid in enumerate(ids):
+            xmlparts.append(sources, xmlparts.source(sid, name, ch))
+        regions = self._section("Regions")
+        xmlparts.append(regions, xmlparts.whole_file_region(self, self.new_id(), name, ids, frames))
+        self._end = max(self._end, clip.position + frames)
+        return imp
+
+    def _playlist(self, name: str, track_id: str, clips: list[Clip], stem: str
+                  ) -> tuple[etree._Element, int]:
+        """A playlist playing ``clips``, and the most channels any of them has."""
+        pl = xmlparts.playlist(self.new_id(), name, track_id)
+        channels = 1
+        for i, clip in enumerate(sorted(clips, key=lambda c: c.position)):
+            imp = self._stage_clip(clip, stem)
+            channels = max(channels, imp.info.channels)
+            region_name = clip.name or f"{imp.target.stem}.1"
+            pl.append(xmlparts.playlist_region(self, self.new_id(), region_name, imp.source_ids,
+                                               clip.position, imp.frames, layer=i))
+        return pl, channels
+
+    # -- public edits --------------------------------------------------------------------------
+
+    def add_audio_track(self, name: str, clips: list[Clip], role: str | None = None,
+                        locked: bool = False) -> str:
+        check_track_name(name)
+        routes = self._section("Routes")
+        existing = {r.get("name") for r in routes if r.tag == "Route"}
+        if name in existing or name.lower() in {(n or "").lower() for n in existing}:
+            raise DuplicateName(f"the session already has a track or bus named {name!r}")
+        if role is not None and role not in ROLES:
+            raise InvalidInput(f"role {role!r} is not one of {', '.join(ROLES)}")
+        if not clips:
+            raise InvalidInput("a new track needs at least one audio file")
+        route_id = self.new_id()
+        pl, channels = self._playlist(name, route_id, clips, file_stem_for(name))
+        xmlparts.append(self._section("Playlists"), pl)
+        master = self.session.master
+        outs = master.n_inputs if master and master.n_inputs else 2
+        master_name = master.name if master else "Master"
+        order = 1 + max((int(p.get("order", "0")) for p in routes.iter("PresentationInfo")), default=0)
+        xmlparts.append(routes, xmlparts.route(self, route_id, name, pl.get("id"), channels, outs,
+                                               master_name, order, role, locked))
+        self.result.track_ids[name] = route_id
+        self.result.playlist_ids[name] = pl.get("id")
+        return route_id
+
+    def add_take(self, track_name: str, clips: list[Clip], take_name: str | None = None) -> str:
+        """A new playlist on an existing track, made active; the old one stays in the session."""
+        route = self._route(track_name)
+        track = self.session.track(track_name)
+        if track.kind != "audio":
+            raise InvalidInput(f"track {track_name!r} is a MIDI track; audio takes go on audio tracks")
+        if not clips:
+            raise InvalidInput("a take needs at least one audio file")
+        names = {p.get("name") for p in self.root.iter("Playlist")}
+        if take_name is None:
+            n = 1
+            while f"{track.name}.{n}" in names:
+                n += 1
+            take_name = f"{track.name}.{n}"
+        else:
+            check_track_name(take_name)
+            if take_name in names:
+                raise DuplicateName(f"the session already has a playlist named {take_name!r}")
+        pl, _ = self._playlist(take_name, track.id, clips, file_stem_for(take_name))
+        xmlparts.append(self._section("Playlists"), pl)
+        route.set("audio-playlist", pl.get("id"))
+        self._sort_playlists()
+        self.result.playlist_ids[track.name] = pl.get("id")
+        return pl.get("id")
+
+    def use_take(self, track_name: str, playlist: str) -> str:
+        """Make an existing playlist of the track (by name or id) the one it plays."""
+        route = self._route(track_name)
+        track = self.session.track(track_name)
+        for p in self.session.takes_of(track):
+            if playlist in (p.name, p.id):
+                route.set("audio-playlist" if track.kind == "audio" else "midi-playlist", p.id)
+                self._sort_playlists()
+                return p.id
+        takes = ", ".join(p.name for p in self.session.takes_of(track))
+        raise InvalidInput(f"track {track.name!r} has no take {playlist!r} (takes: {takes})")
+
+    def _sort_playlists(self) -> None:
+        """Keep played playlists in <Playlists> and the others in <UnusedPlaylists>, as Ardour saves
+        them; Ardour warns about an unused playlist listed as used."""
+        used = {r.get(a) for r in self._section("Routes") if r.tag == "Route"
+                for a in ("audio-playlist", "midi-playlist") if r.get(a)}
+        playlists = self._section("Playlists")
+        unused = self.root.find("UnusedPlaylists")
+        if unused is None:
+            unused = etree.Element("UnusedPlaylists")
+            playlists.addnext(unused)
+            unused.tail = playlists.tail
+        for pl in [p for p in playlists if p.tag == "Playlist" and p.get("id") not in used]:
+            playlists.remove(pl)
+            xmlparts.append(unused, pl)
+        for pl in [p for p in unused if p.tag == "Playlist" and p.get("id") in used]:
+            unused.remove(pl)
+            xmlparts.append(playlists, pl)
+
+    def set_role(self, track_name: str, role: str | None = None, locked: bool | None = None,
+                 clear: bool = False) -> None:
+        """Set (or with ``clear`` remove) the track's ``<Extra><Resonant role locked/>``."""
+        route = self._route(track_name)
+        if role is not None and role not in ROLES:
+            raise InvalidInput(f"role {role!r} is not one of {', '.join(ROLES)}")
+        extra = route.find("Extra")
+        res = extra.find("Resonant") if extra is not None else None
+        if clear:
+            if res is not None:
+                extra.remove(res)
+                if len(extra) == 0 and not (extra.text or "").strip():
+                    route.remove(extra)
+            return
+        if extra is None:
+            extra = etree.SubElement(route, "Extra")
+        if res is None:
+            res = etree.SubElement(extra, "Resonant")
+        if role is not None:
+            res.set("role", role)
+        if locked is not None:
+            res.set("locked", "1" if locked else "0")
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def _finish_tree(self) -> None:
+        if self._end:
+            xmlparts.extend_session_range(self, self._section("Locations"), self._end)
+        self.root.set("id-counter", str(self._next_id))
+
+    def serialize(self) -> bytes:
+        self._finish_tree()
+        return etree.tostring(self.root, xml_declaration=True, encoding="UTF-8") + b"\n"
+
+    def commit(self) -> WriteResult:
+        s = self.session
+        if not self.allow_missing_sources:
+            s.require_sources()
+        check_writable(s)
+        data = self.serialize()
+        # Our own output must read back before it replaces the user's file.
+        from bridge.ardour.reader import parse_session
+
+        parse_session(data, s.file)
+        created: list[Path] = []
+        made_dirs: list[Path] = []
+        tmp: Path | None = None
+        try:
+            if self._imports:
+                for d in (s.folder / "interchange", s.interchange, s.audio_dir):
+                    if not d.exists():
+                        d.mkdir()
+                        made_dirs.append(d)
+            for imp in self._imports:
+                place_audio(imp.info, imp.target, s.sample_rate)
+                created.append(imp.target)
+            check_unchanged(s)
+            tmp = self._write_tmp(data)
+            self.result.backup = backup(s, s.document.data)
+            os.replace(tmp, s.file)
+            tmp = None
+        except BaseException:
+            if tmp is not None:
+                tmp.unlink(missing_ok=True)
+            for p in created:
+                p.unlink(missing_ok=True)
+            for d in reversed(made_dirs):
+                try:
+                    d.rmdir()
+                except OSError:
+                    pass
+            raise
+        fsync_dir(s.folder)
+        self.result.created = created
+        return self.result
+
+    def _write_tmp(self, data: bytes) -> Path:
+        import tempfile
+
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.session.file.name}.", suffix=".resonant-tmp",
+                                   dir=self.session.folder)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, self.session.file.stat().st_mode & 0o777)
+        return Path(tmp)
+
+
+def _max_id(root: etree._Element) -> int:
+    """The largest ID anywhere in the file: every object shares one ID space (§5)."""
+    best = 0
+    for el in root.iter():
+        for k, v in el.attrib.items():
+            if (k in _ID_ATTRS or k.endswith("-id") or k.startswith(("source-", "master-source-"))) \
+                    and v.isdigit():
+                best = max(best, int(v))
+    return best
+
+
+def _taken_audio_names(session: Session) -> set[str]:
+    """Basenames present in any audio search folder or named by any source (§7.1, pitfall 5)."""
+    taken = {s.name for s in session.sources.values()}
+    dirs = {session.audio_dir, session.folder / "sounds"}
+    dirs |= {s.path.parent for s in session.sources.values() if s.path is not None}
+    for d in dirs:
+        try:
+            taken.update(os.listdir(d))
+        except OSError:
+            pass
+    return taken

@@ -1,0 +1,208 @@
+"""``resonant``: the command line. It only translates arguments into calls and prints results.
+
+Exit codes: 0 done; 1 a bridge error (bad input, bad file); 2 bad usage; 3 the write was refused
+to protect the session (open in Ardour, unsaved changes, changed on disk).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from bridge import __version__
+from bridge.ardour import Clip, SessionEditor, read_session
+from bridge.ardour.model import ROLES, Session
+from bridge.ardour.reader import find_session_file
+from bridge.ardour.safety import check_inside, session_roots_from_env
+from bridge.errors import BridgeError, InvalidInput, WriteRefused
+
+EXIT_ERROR, EXIT_USAGE, EXIT_REFUSED = 1, 2, 3
+
+
+def _open(path: str) -> Session:
+    check_inside(find_session_file(path), session_roots_from_env())
+    return read_session(path)
+
+
+def _table(rows: list[list[str]], header: list[str]) -> str:
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=False)]
+    line = "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))
+    out = [line, "  ".join("-" * w for w in widths)]
+    out += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    return "\n".join(x.rstrip() for x in out)
+
+
+def _seconds(samples: int, rate: int) -> str:
+    return f"{samples / rate:.3f}s"
+
+
+def show_text(s: Session) -> str:
+    tm = s.tempo_map
+    out = [f"Session {s.name!r}  ({s.file})",
+           f"  version {s.version} ({s.program_version or 'unknown program'}), {s.sample_rate} Hz"]
+    if s.session_range:
+        a, b = s.session_range
+        out.append(f"  session range {_seconds(a, s.sample_rate)} - {_seconds(b, s.sample_rate)}"
+                   f" (bars {tm.bar_at_samples(a):.2f} - {tm.bar_at_samples(b):.2f})")
+    else:
+        out.append("  no session range yet")
+    tempo_rows = [[f"{tm.bar_at_samples(tm.superclock_to_samples(t.sclock)):.2f}",
+                   _seconds(tm.superclock_to_samples(t.sclock), s.sample_rate),
+                   f"{t.npm:g}/{t.note_type}" + (f" -> {t.enpm:g}" if t.ramped else "")] for t in tm.tempos]
+    meter_rows = [[str(m.bar), _seconds(tm.superclock_to_samples(m.sclock), s.sample_rate),
+                   f"{m.divisions_per_bar:g}/{m.note_value}"] for m in tm.meters]
+    out += ["", "Tempo", _table(tempo_rows, ["bar", "time", "tempo"]),
+            "", "Meter", _table(meter_rows, ["bar", "time", "meter"]), "", "Tracks"]
+    rows = []
+    for t in s.tracks:
+        role = (t.role or "-") + (" (guessed)" if t.role_guessed and t.role else "")
+        pl = s.playlist_of(t)
+        rows.append([str(t.order), t.name, t.kind, role, "locked" if t.locked else "",
+                     pl.name if pl else "?", str(len(s.takes_of(t))), str(len(s.regions_of(t)))])
+    out.append(_table(rows, ["#", "track", "kind", "role", "lock", "take", "takes", "regions"]))
+    out += ["", "Regions"]
+    rows = []
+    for t in s.tracks:
+        for r in s.regions_of(t):
+            flags = ",".join(f for f, on in (("muted", r.muted), ("transparent", not r.opaque),
+                                             ("envelope", r.envelope_active)) if on)
+            rows.append([t.name, r.name, str(r.position), f"{tm.bar_at_samples(r.position):.3f}",
+                         str(r.start), str(r.length), _seconds(r.length, s.sample_rate),
+                         str(r.layering_index), f"{r.scale_amplitude:g}", flags])
+    out.append(_table(rows, ["track", "region", "position", "bar", "start", "length", "dur", "layer",
+                             "gain", "flags"]))
+    if s.warnings:
+        out += ["", "Warnings"] + [f"  ! {w}" for w in s.warnings]
+    return "\n".join(out)
+
+
+def _sample_of_bar(s: Session, bar: float) -> int:
+    if bar < 1:
+        raise InvalidInput(f"bar {bar} is before the first bar (bars count from 1)")
+    whole = int(bar)
+    q = s.tempo_map.quarters_at_bbt(whole)
+    if bar != whole:
+        q += (bar - whole) * s.tempo_map.meter_at_quarters(q).bar_quarters
+    return s.tempo_map.samples_at_quarters(q)
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    s = _open(args.path)
+    print(json.dumps(s.to_dict(), indent=2) if args.json else show_text(s))
+    return 0
+
+
+def _written(args: argparse.Namespace, message: str, result: object) -> int:
+    if getattr(args, "json", False):
+        print(json.dumps({"ok": True, "message": message, "file": str(result.file),
+                          "backup": str(result.backup) if result.backup else None,
+                          "created": [str(p) for p in result.created]}))
+    else:
+        print(message)
+        if result.backup:
+            print(f"  backup: {result.backup}")
+    return 0
+
+
+def cmd_add_track(args: argparse.Namespace) -> int:
+    s = _open(args.path)
+    ed = SessionEditor(s, resample=args.resample, allow_missing_sources=args.allow_missing)
+    ed.add_audio_track(args.name, [Clip(args.file, _sample_of_bar(s, args.bar))], role=args.role,
+                       locked=args.lock)
+    return _written(args, f"added track {args.name!r} at bar {args.bar:g}", ed.commit())
+
+
+def cmd_add_take(args: argparse.Namespace) -> int:
+    s = _open(args.path)
+    ed = SessionEditor(s, resample=args.resample, allow_missing_sources=args.allow_missing)
+    pid = ed.add_take(args.track, [Clip(args.file, _sample_of_bar(s, args.bar))], take_name=args.name)
+    return _written(args, f"track {args.track!r} now plays a new take (playlist {pid});"
+                          " the previous take stays in the session", ed.commit())
+
+
+def cmd_use_take(args: argparse.Namespace) -> int:
+    s = _open(args.path)
+    ed = SessionEditor(s, allow_missing_sources=True)
+    pid = ed.use_take(args.track, args.take)
+    return _written(args, f"track {args.track!r} now plays take {args.take!r} (playlist {pid})", ed.commit())
+
+
+def cmd_lock(args: argparse.Namespace, locked: bool) -> int:
+    s = _open(args.path)
+    ed = SessionEditor(s, allow_missing_sources=True)
+    track = s.track(args.track)
+    role = args.role or (track.role if track.role in ROLES else None)
+    ed.set_role(track.name, role=role, locked=locked)
+    word = "locked" if locked else "unlocked"
+    return _written(args, f"{word} track {track.name!r}" + (f" (role {role})" if role else ""), ed.commit())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="resonant", description=__doc__.splitlines()[0])
+    p.add_argument("--version", action="version", version=f"resonant {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+    sess = sub.add_parser("session", help="look at and change an Ardour session (closed in Ardour)")
+    ss = sess.add_subparsers(dest="action", required=True)
+
+    show = ss.add_parser("show", help="tracks, roles, locks, regions, tempo and meter")
+    show.add_argument("path", help="the .ardour file or the session folder")
+    show.add_argument("--json", action="store_true", help="machine-readable output")
+    show.set_defaults(func=cmd_show)
+
+    def audio_args(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--bar", type=float, default=1.0, help="bar where the file starts (1 = start)")
+        sp.add_argument("--resample", action="store_true",
+                        help="resample a file whose rate differs from the session's (else refuse)")
+        sp.add_argument("--allow-missing", action="store_true",
+                        help="write even though some of the session's audio files are missing")
+        sp.add_argument("--json", action="store_true")
+
+    add = ss.add_parser("add-track", help="add an audio track that plays FILE from --bar")
+    add.add_argument("path")
+    add.add_argument("name", help="the new track's name")
+    add.add_argument("file", help="a WAV file at the session's sample rate")
+    add.add_argument("--role", choices=ROLES)
+    add.add_argument("--lock", action="store_true", help="mark the new track locked")
+    audio_args(add)
+    add.set_defaults(func=cmd_add_track)
+
+    take = ss.add_parser("add-take", help="give TRACK a new take (playlist) that plays FILE")
+    take.add_argument("path")
+    take.add_argument("track")
+    take.add_argument("file")
+    take.add_argument("--name", help="the take's name (default: TRACK.N)")
+    audio_args(take)
+    take.set_defaults(func=cmd_add_take)
+
+    use = ss.add_parser("use-take", help="make TRACK play one of its earlier takes")
+    use.add_argument("path")
+    use.add_argument("track")
+    use.add_argument("take", help="take (playlist) name or id")
+    use.add_argument("--json", action="store_true")
+    use.set_defaults(func=cmd_use_take)
+
+    for name, locked in (("lock", True), ("unlock", False)):
+        sp = ss.add_parser(name, help=f"{name} TRACK: locked tracks are kept and generated around")
+        sp.add_argument("path")
+        sp.add_argument("track")
+        sp.add_argument("--role", choices=ROLES, help="also set the track's role")
+        sp.add_argument("--json", action="store_true")
+        sp.set_defaults(func=lambda a, locked=locked: cmd_lock(a, locked))
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except BridgeError as e:
+        if getattr(args, "json", False):
+            print(json.dumps({"ok": False, "error": e.code, "message": e.message}))
+        print(f"resonant: error [{e.code}]: {e.message}", file=sys.stderr)
+        return EXIT_REFUSED if isinstance(e, WriteRefused) else EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())
