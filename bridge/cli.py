@@ -70,7 +70,7 @@ def show_text(s: Session) -> str:
                                              ("envelope", r.envelope_active)) if on)
             rows.append([t.name, r.name, str(r.position), f"{tm.bar_at_samples(r.position):.3f}",
                          str(r.start), str(r.length), _seconds(r.length, s.sample_rate),
-                         str(r.layering_index), f"{r.scale_amplitude:g}", flags])
+                         str(r.layer), f"{r.scale_amplitude:g}", flags])
     out.append(_table(rows, ["track", "region", "position", "bar", "start", "length", "dur", "layer",
                              "gain", "flags"]))
     if s.warnings:

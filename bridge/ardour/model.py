@@ -85,6 +85,7 @@ class Region:
     muted: bool = False
     opaque: bool = True
     layering_index: int = 0
+    layer: int = 0  # computed like Ardour's Playlist::relayer (§9.2); higher plays on top
     start_quarters: float | None = None  # MIDI: beat offset into the source
     length_quarters: float | None = None
 
@@ -92,6 +93,16 @@ class Region:
     def end(self) -> int:
         """One past the last sample."""
         return self.position + self.length
+
+
+def assign_layers(regions: list[Region]) -> None:
+    """Ardour's manual layer model: in ``layering-index`` order, each region goes directly above
+    the highest layer among the regions it overlaps (§9.2). Layers are not stored in the file."""
+    placed: list[Region] = []
+    for r in sorted(regions, key=lambda r: r.layering_index):
+        below = [p.layer for p in placed if p.position < r.end and r.position < p.end]
+        r.layer = max(below) + 1 if below else 0
+        placed.append(r)
 
 
 @dataclass(slots=True)
@@ -197,8 +208,9 @@ class Session:
 
     def takes_of(self, track: Track) -> list[Playlist]:
         """Every playlist that belongs to the track, the active one included (Ardour's takes)."""
-        return [p for p in self.playlists.values()
-                if p.orig_track_id == track.id or p.id == track.playlist_id]
+        takes = [p for p in self.playlists.values()
+                 if p.orig_track_id == track.id or p.id == track.playlist_id]
+        return sorted(takes, key=lambda p: int(p.id) if p.id.isdigit() else 0)  # oldest first
 
     def locked_tracks(self) -> list[Track]:
         return [t for t in self.tracks if t.locked]
@@ -238,7 +250,7 @@ class Session:
                                                  "length": r.length_text},
                 "bar": round(self.tempo_map.bar_at_samples(r.position), 3),
                 "gain": r.scale_amplitude, "muted": r.muted, "opaque": r.opaque,
-                "layering_index": r.layering_index, "envelope_active": r.envelope_active,
+                "layering_index": r.layering_index, "layer": r.layer, "envelope_active": r.envelope_active,
                 "fade_in": {"active": r.fade_in.active, "length": r.fade_in.length},
                 "fade_out": {"active": r.fade_out.active, "length": r.fade_out.length},
                 "sources": [self._source_dict(s) for s in r.source_ids],

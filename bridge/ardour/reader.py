@@ -18,6 +18,7 @@ from bridge.ardour.model import (
     Session,
     Source,
     Track,
+    assign_layers,
 )
 from bridge.ardour.roles import guess_role
 from bridge.ardour.tempo import TempoMap, read_tempo_map
@@ -356,8 +357,10 @@ def _read_playlist(el: etree._Element, ctx: _Ctx, unused: bool) -> Playlist:
     pid = el.get("id")
     if not pid:
         raise MalformedSession("a <Playlist> has no id")
+    regions = [_read_region(r, ctx) for r in el if r.tag == "Region"]
+    assign_layers(regions)
     return Playlist(pid, el.get("name", ""), el.get("type", "audio"), el.get("orig-track-id", ""),
-                    [_read_region(r, ctx) for r in el if r.tag == "Region"], unused)
+                    regions, unused)
 
 
 def _read_routes(node: etree._Element, version: int) -> tuple[list[Track], list[Bus]]:

@@ -69,7 +69,7 @@ class SessionEditor:
         self.allow_missing_sources = allow_missing_sources
         self.root: etree._Element = copy.deepcopy(session.document.tree)
         self.v7 = session.version >= 7000
-        self._next_id = max(session.id_counter, _max_id(self.root)) + 1
+        self._first_id = self._next_id = max(session.id_counter, _max_id(self.root)) + 1
         self._imports: list[_Import] = []
         self._taken_names = _taken_audio_names(session)
         self._end = 0
@@ -237,11 +237,15 @@ class SessionEditor:
     def _finish_tree(self) -> None:
         if self._end:
             xmlparts.extend_session_range(self, self._section("Locations"), self._end)
-        self.root.set("id-counter", str(self._next_id))
+        if self._next_id != self._first_id:
+            # Above every id we used, so Ardour never hands one of them out again (§5).
+            self.root.set("id-counter", str(self._next_id))
 
     def serialize(self) -> bytes:
         self._finish_tree()
-        return etree.tostring(self.root, xml_declaration=True, encoding="UTF-8") + b"\n"
+        # Ardour's own declaration, then the tree: an untouched Ardour file comes out byte-identical.
+        body = etree.tostring(self.root.getroottree(), encoding="UTF-8", xml_declaration=False)
+        return b'<?xml version="1.0" encoding="UTF-8"?>\n' + body + b"\n"
 
     def commit(self) -> WriteResult:
         s = self.session
