@@ -108,3 +108,13 @@ def test_bad_tempo_values() -> None:
         TempoMap(48000, SCPS, [Tempo(0, 0, 0, 0, 4)], [])
     with pytest.raises(MalformedSession):
         TempoMap(48000, SCPS, [], [Meter(0, 0, 1, 0, 4)])
+
+
+def test_stored_omega_wins_as_in_ardour() -> None:
+    """Ardour 7.3 plays a ramp saved with omega="0" at its start tempo (seen with ardour7-lua),
+    so a stored omega is used as it is; a missing one is recomputed."""
+    stored_zero = TempoMap(48000, SCPS, [Tempo(0, 0, 90, 120, 4, omega_file=0.0), Tempo(10**10, 12, 120, 120, 4)])
+    assert stored_zero.samples_at_quarters(3) == 3 * 32000
+    recomputed = TempoMap(48000, SCPS, [Tempo(0, 0, 90, 120, 4), Tempo(10**10, 12, 120, 120, 4)])
+    assert recomputed.tempos[0].omega == pytest.approx(1.476284958427815e-10)
+    assert recomputed.samples_at_quarters(3) < 3 * 32000

@@ -35,7 +35,11 @@ class Tempo:
     npm: float
     enpm: float
     note_type: int
-    omega: float = 0.0  # recomputed from the next point; 0 for constant tempos
+    omega: float = 0.0  # the ramp coefficient in use; 0 for constant tempos
+    # ``omega`` as the file stores it. Ardour 7.3 uses the stored value (a ramp saved with
+    # omega="0" plays at the start tempo), so the bridge does too; only files without one
+    # (6.x, 7.4-7.5's omega_beats) get it recomputed from the next point.
+    omega_file: float | None = None
 
     @property
     def ramped(self) -> bool:
@@ -101,7 +105,9 @@ class TempoMap:
             if t.npm <= 0 or t.enpm <= 0 or t.note_type <= 0:
                 raise MalformedSession(f"tempo {t.npm}/{t.note_type} at {t.sclock} is not positive")
             nxt = self.tempos[i + 1] if i + 1 < len(self.tempos) else None
-            if t.ramped and nxt is not None and nxt.quarters > t.quarters:
+            if t.omega_file is not None:
+                t.omega = t.omega_file
+            elif t.ramped and nxt is not None and nxt.quarters > t.quarters:
                 dq = nxt.quarters - t.quarters
                 t.omega = (1.0 / t.end_scpqn(self.scps) - 1.0 / t.scpqn(self.scps)) / dq
             else:
@@ -268,8 +274,9 @@ def read_tempo_map(node: etree._Element | None, version: int, sample_rate: int) 
 
 def _tempo_v7(el: etree._Element) -> Tempo:
     npm = _float(el, "npm")
+    omega = _float(el, "omega") if el.get("omega") is not None else None
     return Tempo(_int_attr(el, "sclock"), _quarters(el.get("quarters")), npm, _float(el, "enpm", npm),
-                 int(_float(el, "note-type", 4)))
+                 int(_float(el, "note-type", 4)), omega_file=omega)
 
 
 def _meter_v7(el: etree._Element) -> Meter:
