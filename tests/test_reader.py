@@ -37,7 +37,7 @@ def test_v7003(handmade: Callable[[str], Path]) -> None:
     r1, r2, r3 = s.regions_of(drums)
     assert (r1.position, r1.start, r1.length) == (0, 0, 4 * 48000)
     assert r1.length_text == "a1128960000@a0"
-    assert r1.envelope_active and r1.envelope.points == [(0, 0.5), (48000, 1.0)]
+    assert r1.envelope_active and r1.envelope.points == ((0, 0.5), (48000, 1.0))
     assert r1.fade_in.length == 4800 and r1.fade_in.active and not r1.fade_out.active
     assert r1.fade_out.curve.default and r1.scale_amplitude == 0.75
     # Glued to bar 6: 16 quarters at 120 (8 s) and 4 at 90 (2.667 s).

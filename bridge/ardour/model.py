@@ -38,14 +38,14 @@ class Source:
         return self.path is None and not self.nested
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Curve:
     """A gain curve (envelope, fade) as (sample offset, linear gain) points.
 
     ``default`` means the file said ``default="yes"``: Ardour builds the curve itself
     (flat 1.0 for an envelope; a 64-sample fade with the user's default shape)."""
 
-    points: list[tuple[int, float]] = field(default_factory=list)
+    points: tuple[tuple[int, float], ...] = ()
     default: bool = True
 
     @property
@@ -53,15 +53,23 @@ class Curve:
         return self.points[-1][0] if self.points else 0
 
 
-@dataclass(slots=True)
+DEFAULT_CURVE = Curve()
+
+
+@dataclass(frozen=True, slots=True)
 class Fade:
-    curve: Curve = field(default_factory=Curve)
+    curve: Curve = DEFAULT_CURVE
     inverse: Curve | None = None
     active: bool = True
 
     @property
     def length(self) -> int:
         return DEFAULT_FADE_SAMPLES if self.curve.default else self.curve.length
+
+
+# Shared by every region whose fades are Ardour's defaults (most of them): no object per region.
+DEFAULT_FADE = Fade()
+INACTIVE_DEFAULT_FADE = Fade(active=False)
 
 
 @dataclass(slots=True)
@@ -79,9 +87,9 @@ class Region:
     channels: int = 1
     scale_amplitude: float = 1.0
     envelope_active: bool = False
-    envelope: Curve = field(default_factory=Curve)
-    fade_in: Fade = field(default_factory=Fade)
-    fade_out: Fade = field(default_factory=Fade)
+    envelope: Curve = DEFAULT_CURVE
+    fade_in: Fade = DEFAULT_FADE
+    fade_out: Fade = DEFAULT_FADE
     muted: bool = False
     opaque: bool = True
     layering_index: int = 0
@@ -98,11 +106,15 @@ class Region:
 def assign_layers(regions: list[Region]) -> None:
     """Ardour's manual layer model: in ``layering-index`` order, each region goes directly above
     the highest layer among the regions it overlaps (§9.2). Layers are not stored in the file."""
-    placed: list[Region] = []
+    placed: list[tuple[int, int, int]] = []  # (position, end, layer)
     for r in sorted(regions, key=lambda r: r.layering_index):
-        below = [p.layer for p in placed if p.position < r.end and r.position < p.end]
-        r.layer = max(below) + 1 if below else 0
-        placed.append(r)
+        pos, end = r.position, r.position + r.length
+        layer = 0
+        for p_pos, p_end, p_layer in placed:
+            if p_pos < end and pos < p_end and p_layer >= layer:
+                layer = p_layer + 1
+        r.layer = layer
+        placed.append((pos, end, layer))
 
 
 @dataclass(slots=True)
