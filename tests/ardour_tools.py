@@ -34,7 +34,18 @@ def _run(cmd: list[str], env: dict[str, str] | None = None, timeout: float = 180
                           timeout=timeout, errors="replace")
     if proc.returncode != 0:
         raise AssertionError(f"{cmd[0]} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-    return proc.stdout
+    return proc.stdout + proc.stderr
+
+
+# Ardour prints this on every headless start; anything else marked as a warning or error counts.
+_HARMLESS = ("Falling back to Reasonable Synth",)
+
+
+def problems(output: str) -> list[str]:
+    """Ardour's own complaints about a session it loaded ([ERROR], [WARNING], failures)."""
+    return [line for line in output.splitlines()
+            if ("[ERROR]" in line or "[WARNING]" in line or "failed" in line.lower())
+            and not any(h in line for h in _HARMLESS)]
 
 
 def new_session(parent: Path, name: str, rate: int = 48000) -> Path:
@@ -51,6 +62,9 @@ def run_lua(script: Path, folder: Path, snapshot: str, **env: str) -> str:
 def dump(folder: Path, snapshot: str, save: bool = False) -> dict[str, list[dict]]:
     """Regions per track as Ardour itself loads them; raises if Ardour cannot load the session."""
     out = run_lua(LUA / "dump.lua", folder, snapshot, **({"SAVE": "1"} if save else {}))
+    complaints = problems(out)
+    if complaints:
+        raise AssertionError("Ardour complained while loading the session:\n" + "\n".join(complaints))
     tracks: dict[str, list[dict]] = {}
     for line in out.splitlines():
         f = line.split("\t")
