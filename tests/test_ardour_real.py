@@ -70,7 +70,7 @@ def test_cli_edits_load_in_ardour_and_survive_its_save(recorded_copy: Path, tmp_
     assert cli(["session", "add-take", str(folder), "Keys", str(take), "--bar", "2"]) == 0
 
     theirs = dump(folder, "Recorded")
-    assert sorted(theirs) == ["Bass Stem", "Drums", "Keys"]
+    assert sorted(theirs) == ["Bass Stem", "Drums", "Ghost", "Keys"]
     (stem_region,) = theirs["Bass Stem"]
     assert (stem_region["position"], stem_region["start"], stem_region["length"]) == (_bar_of(folder, 3), 0, 96000)
     (keys_region,) = theirs["Keys"]
@@ -85,7 +85,7 @@ def test_cli_edits_load_in_ardour_and_survive_its_save(recorded_copy: Path, tmp_
     keys = s.track("Keys")
     assert s.playlist_of(keys).name == "Keys.1"
     assert [p.name for p in s.takes_of(keys)] == ["Keys", "Keys.1"]
-    assert len(s.playlists[s.takes_of(keys)[0].id].regions) == 1
+    assert len(s.playlists[s.takes_of(keys)[0].id].regions) == 2
     # ...and the old take still plays when chosen again
     assert cli(["session", "use-take", str(folder), "Keys", "Keys"]) == 0
     assert dump(folder, "Recorded")["Keys"][0]["position"] == 24000

@@ -47,6 +47,7 @@ class Curve:
 
     points: tuple[tuple[int, float], ...] = ()
     default: bool = True
+    interpolation: str = ""  # the list's interpolation-style (Curved, Exponential, Linear, ...)
 
     @property
     def length(self) -> int:
@@ -141,6 +142,7 @@ class Track:
     muted: bool = False
     gain: float = 1.0
     trim: float = 1.0
+    pan_azimuth: float = 0.5  # 0 left, 1 right
     n_inputs: int = 1
     n_outputs: int = 2
     hidden: bool = False
@@ -152,6 +154,7 @@ class Bus:
     name: str
     n_inputs: int
     master: bool = False
+    gain: float = 1.0  # fader times trim
 
 
 @dataclass(slots=True)

@@ -301,7 +301,7 @@ def _curve(el: etree._Element | None, ctx: _Ctx) -> Curve:
             # Curve times are relative to the region start; beats are rare here, take them
             # from the session start like Ardour's own conversion.
             points.append((ctx.samples(when), value))
-    return Curve(tuple(points), default=False)
+    return Curve(tuple(points), default=False, interpolation=al.get("interpolation-style", ""))
 
 
 def _num(get: Callable[[str], str | None], key: str, default: float, conv: type = float) -> float:
@@ -415,6 +415,7 @@ def _read_routes(node: etree._Element, version: int) -> tuple[list[Track], list[
         order = _int(pinfo, "order", 0) if pinfo is not None else 0
         n_in = n_out = 0
         gain = trim = 1.0
+        azimuth = 0.5
         muted = False
         role = None
         locked = False
@@ -436,6 +437,10 @@ def _read_routes(node: etree._Element, version: int) -> tuple[list[Track], list[
                             trim = _float(c, "value", 1.0)
             elif tag == "Controllable" and child.get("name") == "mute":
                 muted = _float(child, "value", 0.0) > 0.5
+            elif tag == "Pannable":
+                for c in child:
+                    if c.tag == "Controllable" and c.get("name") == "pan-azimuth":
+                        azimuth = min(1.0, max(0.0, _float(c, "value", 0.5)))
             elif tag == "Extra":
                 res = child.find("Resonant")
                 if res is not None:
@@ -443,7 +448,7 @@ def _read_routes(node: etree._Element, version: int) -> tuple[list[Track], list[
                     locked = res.get("locked") == "1"
         playlist = el.get("audio-playlist") or el.get("midi-playlist")
         if playlist is None:
-            busses.append(Bus(rid, name, n_in, master="MasterOut" in flags))
+            busses.append(Bus(rid, name, n_in, master="MasterOut" in flags, gain=gain * trim))
             continue
         kind = el.get("default-type", "audio")
         guessed = role is None
@@ -451,6 +456,7 @@ def _read_routes(node: etree._Element, version: int) -> tuple[list[Track], list[
             id=rid, name=name, kind="midi" if kind == "midi" else "audio", order=order,
             playlist_id=playlist, role=role if role else guess_role(name), locked=locked,
             role_guessed=guessed, active=_bool(el, "active", True), muted=muted, gain=gain, trim=trim,
+            pan_azimuth=azimuth,
             n_inputs=n_in, n_outputs=n_out, hidden="Hidden" in flags,
         ))
     tracks.sort(key=lambda t: t.order)

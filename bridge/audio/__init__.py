@@ -1,0 +1,1 @@
+"""Audio: hearing locked tracks as Ardour plays them, and measuring them."""
