@@ -1,0 +1,1 @@
+"""Music theory and (later) the symbolic arranger."""
