@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from bridge import __version__
 from bridge.ardour import Clip, SessionEditor, read_session
@@ -139,6 +140,60 @@ def cmd_lock(args: argparse.Namespace, locked: bool) -> int:
     return _written(args, f"{word} track {track.name!r}" + (f" (role {role})" if role else ""), ed.commit())
 
 
+def _bars(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    a, sep, b = text.partition("-")
+    try:
+        first, last = int(a), int(b) if sep else int(a)
+    except ValueError:
+        raise InvalidInput(f"--bars {text!r}: give A-B, e.g. 9-24") from None
+    if first < 1 or last < first:
+        raise InvalidInput(f"--bars {text!r}: bars count from 1 and A <= B")
+    return first, last
+
+
+def _tracks(s: Session, names: str | None) -> list | None:
+    if not names:
+        return None
+    return [s.track(n.strip()) for n in names.split(",") if n.strip()]
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from bridge.audio.analysis import analyze, describe
+
+    s = _open(args.path)
+    ctx = analyze(s, _tracks(s, args.tracks), _bars(args.bars))
+    print(json.dumps(ctx.to_dict(), indent=2) if args.json else describe(ctx))
+    return 0
+
+
+def cmd_mixdown(args: argparse.Namespace) -> int:
+    import soundfile as sf
+
+    from bridge.audio.analysis import bar_range
+    from bridge.audio.mixdown import render
+
+    s = _open(args.path)
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        raise InvalidInput(f"{out} exists; pass --force to replace it")
+    if out.suffix.lower() != ".wav":
+        raise InvalidInput(f"{out.name}: the mixdown is written as WAV; name it .wav")
+    tracks = _tracks(s, args.tracks)
+    if args.bars:
+        start, end, _, _ = bar_range(s, _bars(args.bars))
+    else:
+        start = end = None
+    audio = render(s, tracks, start, end)
+    tmp = out.with_name(f".{out.name}.resonant-tmp")
+    sf.write(str(tmp), audio, s.sample_rate, subtype="PCM_24", format="WAV")
+    tmp.replace(out)
+    names = ", ".join(t.name for t in tracks) if tracks else "all audio tracks"
+    print(f"wrote {out} ({len(audio) / s.sample_rate:.2f} s of {names} at {s.sample_rate} Hz)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="resonant", description=__doc__.splitlines()[0])
     p.add_argument("--version", action="version", version=f"resonant {__version__}")
@@ -182,6 +237,21 @@ def build_parser() -> argparse.ArgumentParser:
     use.add_argument("take", help="take (playlist) name or id")
     use.add_argument("--json", action="store_true")
     use.set_defaults(func=cmd_use_take)
+
+    an = sub.add_parser("analyze", help="tempo, key, chords, groove and loudness of the locked tracks")
+    an.add_argument("path")
+    an.add_argument("--tracks", help="comma-separated track names (default: the locked tracks, else all)")
+    an.add_argument("--bars", help="bar range A-B (default: the whole session)")
+    an.add_argument("--json", action="store_true")
+    an.set_defaults(func=cmd_analyze)
+
+    mx = sub.add_parser("mixdown", help="render tracks to a stereo WAV as Ardour plays them")
+    mx.add_argument("path")
+    mx.add_argument("out", help="the WAV file to write")
+    mx.add_argument("--tracks", help="comma-separated track names (default: all audio tracks)")
+    mx.add_argument("--bars", help="bar range A-B (default: the session range)")
+    mx.add_argument("--force", action="store_true", help="replace OUT if it exists")
+    mx.set_defaults(func=cmd_mixdown)
 
     for name, locked in (("lock", True), ("unlock", False)):
         sp = ss.add_parser(name, help=f"{name} TRACK: locked tracks are kept and generated around")

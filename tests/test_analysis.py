@@ -152,3 +152,10 @@ def test_empty_smf_is_silence_not_an_error(handmade) -> None:
     s = read_session(folder)
     ctx = analyze(s, [s.track("Keys")], bars=(1, 4))
     assert ctx.key is None and ctx.chords == [None] * 4
+
+
+def test_sustained_chords_have_no_measurable_pulse(tmp_path: Path) -> None:
+    _, keys = bass_and_chords(97.0, 8)
+    ctx = analyze(read_session(make_session(tmp_path, 97.0, {"Keys": (keys, "harmony")})))
+    assert ctx.detected_bpm is None and "pulse" in ctx.unknown["tempo"]
+    assert ctx.key == "F# minor" and ctx.tempo_bpm == 97.0

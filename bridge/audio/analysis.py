@@ -21,6 +21,7 @@ from bridge.music.theory import NOTE_NAMES, Key, best_chord, key_scores
 STEPS_PER_BEAT = 4  # 16ths in 4/4
 SILENCE = 1e-5  # peak below -100 dBFS counts as silence
 TEMPO_TOLERANCE = 0.02  # onsets and session within 2% agree
+MIN_PULSE = 0.3  # autocorrelation at the beat below this: no clear pulse to measure
 
 
 @dataclass
@@ -44,6 +45,7 @@ class MusicalContext:
     meter: str
     tempo_map: dict
     detected_bpm: float | None = None
+    tempo_confidence: float = 0.0
     tempo_agrees: bool | None = None
     key: str | None = None
     key_tonic: int | None = None
@@ -157,8 +159,11 @@ def analyze_audio(ctx: MusicalContext, session: Session, stereo: np.ndarray, mid
 def _tempo_and_groove(ctx: MusicalContext, tm, x: np.ndarray) -> None:
     on = features.onset_envelope(x)
     bpm, conf = features.tempo_from_onsets(on.full, on.frame_rate, prior=ctx.tempo_bpm)
+    ctx.tempo_confidence = round(conf, 3)
     if bpm is None:
         ctx.unknown["tempo"] = "too short or no onsets to measure a tempo from"
+    elif conf < MIN_PULSE:
+        ctx.unknown["tempo"] = f"no clear pulse in the audio (confidence {conf:.2f}); the session's tempo is used"
     else:
         ctx.detected_bpm = round(bpm, 2)
         session_bpm = ctx.tempo_bpm
