@@ -194,6 +194,61 @@ def cmd_mixdown(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_generate(args: argparse.Namespace) -> int:
+    import soundfile as sf
+
+    from bridge.engines import GenerationRequest, get_engine
+    from bridge.engines.context import context_for
+
+    roles = [r.strip() for r in args.roles.split(",") if r.strip()]
+    request = GenerationRequest(
+        roles=roles, first_bar=args.first_bar, bars=args.bars, prompt=args.prompt, seed=args.seed,
+        temperature=args.temperature, density=args.density, complexity=args.complexity, swing=args.swing,
+        engine=args.engine, sample_rate=args.sample_rate, loudness_lufs=args.loudness).validate()
+    out = Path(args.out)
+    targets = [out / f"{r}.{ext}" for r in roles for ext in ("wav", "mid")] + [out / "generation.json"]
+    clash = [p.name for p in targets if p.exists()]
+    if clash and not args.force:
+        raise InvalidInput(f"{out} already holds {', '.join(clash)}; pass --force to replace them")
+    context = None
+    if args.session:
+        session = _open(args.session)
+        request.sample_rate = session.sample_rate
+        context = context_for(session, request)
+    engine = get_engine(args.engine)
+
+    def progress(fraction: float, stage: str) -> None:
+        if not args.json:
+            print(f"  [{fraction * 100:5.1f}%] {stage}", file=sys.stderr)
+
+    stems = engine.generate(request, context, progress)
+    out.mkdir(parents=True, exist_ok=True)
+    summary = {"ok": True, "engine": engine.name, "out": str(out), "stems": []}
+    for st in stems:
+        wav = out / f"{st.role}.wav"
+        tmp = wav.with_name(f".{wav.name}.resonant-tmp")
+        sf.write(str(tmp), st.audio, st.sample_rate, subtype="PCM_24", format="WAV")
+        tmp.replace(wav)
+        info = {**st.info(), "wav": str(wav)}
+        if st.midi:
+            (out / f"{st.role}.mid").write_bytes(st.midi)
+            info["mid"] = str(out / f"{st.role}.mid")
+        summary["stems"].append(info)
+    (out / "generation.json").write_text(json.dumps(summary, indent=2, default=str))
+    if args.json:
+        print(json.dumps(summary, default=str))
+    else:
+        meta = stems[0].metadata
+        plan = meta.get("plan", {})
+        print(f"wrote {len(stems)} stem(s) to {out}: {plan.get('style')} in {plan.get('key')}, "
+              f"chords {' '.join(plan.get('chords', [])[:8])}")
+        for info in summary["stems"]:
+            m = info["metadata"]
+            print(f"  {info['role']:<8} {info['wav']}  {info['frames']} samples at {info['sample_rate']} Hz,"
+                  f" {m.get('loudness_lufs')} LUFS, {m.get('true_peak_db')} dBTP")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="resonant", description=__doc__.splitlines()[0])
     p.add_argument("--version", action="version", version=f"resonant {__version__}")
@@ -237,6 +292,25 @@ def build_parser() -> argparse.ArgumentParser:
     use.add_argument("take", help="take (playlist) name or id")
     use.add_argument("--json", action="store_true")
     use.set_defaults(func=cmd_use_take)
+
+    gen = sub.add_parser("generate", help="write new stems (drums, bass, harmony, melody) from a prompt")
+    gen.add_argument("--prompt", default="", help='e.g. "dark techno in A minor, 128 bpm, strings"')
+    gen.add_argument("--roles", default="drums,bass,harmony,melody", help="comma-separated roles")
+    gen.add_argument("--bars", type=int, default=8, help="how many bars")
+    gen.add_argument("--first-bar", type=int, default=1, help="the bar the stems start on")
+    gen.add_argument("--out", required=True, help="folder for ROLE.wav, ROLE.mid and generation.json")
+    gen.add_argument("--session", help="fit the locked tracks of this Ardour session (its tempo, key, chords)")
+    gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("--engine", default=None, help="engine name (default: arranger)")
+    gen.add_argument("--temperature", type=float, default=0.5, help="0 plain .. 1 adventurous")
+    gen.add_argument("--density", type=float, default=0.5, help="0 sparse .. 1 busy")
+    gen.add_argument("--complexity", type=float, default=0.5, help="0 simple .. 1 intricate")
+    gen.add_argument("--swing", type=float, default=None, help="0 straight .. 1 triplet (default: the style's)")
+    gen.add_argument("--sample-rate", type=int, default=48000, help="without --session")
+    gen.add_argument("--loudness", type=float, default=-16.0, help="per-stem target, LUFS")
+    gen.add_argument("--force", action="store_true", help="replace stems already in --out")
+    gen.add_argument("--json", action="store_true")
+    gen.set_defaults(func=cmd_generate)
 
     an = sub.add_parser("analyze", help="tempo, key, chords, groove and loudness of the locked tracks")
     an.add_argument("path")

@@ -1,0 +1,153 @@
+"""Notes to audio with a General MIDI SoundFont, and notes to standard MIDI files.
+
+Rendering uses ``midirenderer`` (MIT, a wheel with no system dependencies), which renders a
+standard MIDI file at 48 kHz stereo. The file it gets is timed in samples: 24000 ticks per
+quarter at 120 BPM is one tick per sample at 48 kHz, so any tempo map (ramps included) lands on
+the exact sample. The default SoundFont is the TimGM6mb.sf2 that pretty_midi's wheel ships; a
+user-configured .sf2 (``RESONANT_SOUNDFONT``) wins.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from bridge.ardour.tempo import TempoMap
+from bridge.errors import BridgeError, InvalidInput
+from bridge.music.parts import NoteEvent
+
+RENDER_RATE = 48000
+_PPQ_SAMPLES = 24000  # ticks per quarter at 120 BPM: one tick per sample at 48 kHz
+_MUSICAL_PPQ = 960
+
+
+class EngineUnavailable(BridgeError):
+    code = "engine_unavailable"
+
+
+def soundfont_path() -> Path:
+    configured = os.environ.get("RESONANT_SOUNDFONT")
+    if configured:
+        p = Path(configured).expanduser()
+        if not p.is_file():
+            raise InvalidInput(f"RESONANT_SOUNDFONT={configured} is not a file")
+        return p
+    try:
+        import pretty_midi
+    except ImportError:
+        raise EngineUnavailable("no SoundFont: install pretty_midi (it ships TimGM6mb.sf2) or set "
+                                "RESONANT_SOUNDFONT to a .sf2 file") from None
+    p = Path(pretty_midi.__file__).parent / "TimGM6mb.sf2"
+    if not p.is_file():
+        raise EngineUnavailable(f"{p} is missing from the pretty_midi install")
+    return p
+
+
+@lru_cache(maxsize=4)
+def _soundfont_bytes(path: str) -> bytes:
+    data = Path(path).read_bytes()
+    if data[:4] != b"RIFF" or data[8:12] != b"sfbk":
+        raise InvalidInput(f"{path} is not a SoundFont 2 file")
+    return data
+
+
+def _smf(events: list[tuple[int, list]], ppq: int, tempos: list[tuple[int, int]]) -> bytes:
+    """A format-0 file from (tick, [mido messages]) and (tick, microseconds per quarter)."""
+    import mido
+
+    mf = mido.MidiFile(type=0, ticks_per_beat=ppq)
+    track = mido.MidiTrack()
+    mf.tracks.append(track)
+    timeline: list[tuple[int, int, object]] = [(t, 0, mido.MetaMessage("set_tempo", tempo=us)) for t, us in tempos]
+    for i, (tick, msgs) in enumerate(events):
+        for m in msgs:
+            # note-offs before note-ons at the same tick, so repeated notes re-trigger
+            order = 1 if m.type == "note_off" else 2
+            timeline.append((tick, order * 10_000_000 + i, m))
+    timeline.sort(key=lambda x: (x[0], x[1]))
+    last = 0
+    for tick, _, msg in timeline:
+        track.append(msg.copy(time=tick - last))
+        last = tick
+    buf = io.BytesIO()
+    mf.save(file=buf)
+    return buf.getvalue()
+
+
+def _messages(notes: list[tuple[int, int, int, int]], program: int, drums: bool) -> list[tuple[int, list]]:
+    import mido
+
+    ch = 9 if drums else 0
+    ev: list[tuple[int, list]] = [(0, [mido.Message("program_change", channel=ch, program=program)] if not drums
+                                   else [])]
+    for start, end, pitch, vel in notes:
+        ev.append((start, [mido.Message("note_on", channel=ch, note=pitch, velocity=vel)]))
+        ev.append((max(end, start + 1), [mido.Message("note_off", channel=ch, note=pitch, velocity=0)]))
+    return ev
+
+
+def render_notes(notes: list[NoteEvent], program: int, drums: bool, tempo_map: TempoMap, first_quarter: float,
+                 frames: int) -> np.ndarray:
+    """Stereo float32 audio (frames x 2) at the tempo map's sample rate, exactly ``frames`` long,
+    the first frame being ``first_quarter`` on the map."""
+    rate = tempo_map.sample_rate
+    origin = tempo_map.samples_at_quarters(first_quarter)
+    scale = RENDER_RATE / rate
+    timed = []
+    for n in notes:
+        a = tempo_map.samples_at_quarters(first_quarter + n.start) - origin
+        b = tempo_map.samples_at_quarters(first_quarter + n.start + n.duration) - origin
+        timed.append((int(round(a * scale)), int(round(b * scale)), n.pitch, n.velocity))
+    smf = _smf(_messages(timed, program, drums), _PPQ_SAMPLES, [(0, 500000)])
+    import midirenderer
+
+    try:
+        wav = midirenderer.render_wave_from(_soundfont_bytes(str(soundfont_path())), smf)
+    except Exception as e:  # the renderer reports its failures as plain exceptions
+        raise EngineUnavailable(f"the SoundFont renderer failed: {e}") from None
+    audio, got_rate = sf.read(io.BytesIO(wav), dtype="float32", always_2d=True)
+    if got_rate != RENDER_RATE:
+        raise EngineUnavailable(f"the SoundFont renderer returned {got_rate} Hz, expected {RENDER_RATE}")
+    if audio.shape[1] == 1:
+        audio = np.repeat(audio, 2, axis=1)
+    if rate != RENDER_RATE:
+        from scipy.signal import resample_poly
+
+        g = math.gcd(rate, RENDER_RATE)
+        need = int(math.ceil(frames * RENDER_RATE / rate)) + 64
+        audio = resample_poly(audio[:need].astype(np.float64), rate // g, RENDER_RATE // g, axis=0).astype(np.float32)
+    out = np.zeros((frames, 2), dtype=np.float32)
+    n = min(frames, audio.shape[0])
+    out[:n] = audio[:n, :2]
+    return out
+
+
+def musical_smf(notes: list[NoteEvent], program: int, drums: bool, tempo_map: TempoMap,
+                first_quarter: float, name: str) -> bytes:
+    """The stem as a standard MIDI file for the user: 960 PPQ from the first bar, with the
+    session's tempo changes (ramps stepped every quarter note)."""
+    import mido
+
+    tempos = []
+    end_q = max((n.start + n.duration for n in notes), default=0.0)
+    q = 0.0
+    while q <= end_q:
+        bpm = tempo_map.bpm_at_samples(tempo_map.samples_at_quarters(first_quarter + q))
+        us = int(round(60_000_000 / bpm))
+        if not tempos or tempos[-1][1] != us:
+            tempos.append((int(round(q * _MUSICAL_PPQ)), us))
+        q += 1.0
+    ev = [(int(round(n.start * _MUSICAL_PPQ)), int(round((n.start + n.duration) * _MUSICAL_PPQ)), n.pitch, n.velocity)
+          for n in notes]
+    data = _smf(_messages(ev, program, drums), _MUSICAL_PPQ, tempos or [(0, 500000)])
+    mf = mido.MidiFile(file=io.BytesIO(data))
+    mf.tracks[0].insert(0, mido.MetaMessage("track_name", name=name))
+    buf = io.BytesIO()
+    mf.save(file=buf)
+    return buf.getvalue()
