@@ -66,7 +66,7 @@ class GenerationRequest:
         if bad:
             raise InvalidInput(f"unknown role(s) {', '.join(map(repr, bad))}; roles are {', '.join(ROLES)}")
         if len(set(self.roles)) != len(self.roles):
-            raise InvalidInput("each role may be asked for once")
+            raise InvalidInput("roles: each role may be asked for once")
         _int_in("first_bar", self.first_bar, 1, 100_000)
         _int_in("bars", self.bars, 1, MAX_BARS)
         _int_in("seed", self.seed, 0, 2**31 - 1)

@@ -11,8 +11,8 @@ from bridge.engines.base import GenerationRequest
 
 
 def context_for(session: Session, request: GenerationRequest) -> GenerationContext:
-    """Locked tracks, other than the roles being written, are what the new parts must fit."""
-    locked = [t for t in session.locked_tracks() if t.role not in request.roles]
+    """Every locked track is what the new parts must fit (a locked track is never rewritten)."""
+    locked = session.locked_tracks()
     musical = analyze(session, locked, (request.first_bar, request.last_bar)) if locked else None
     pitches = [n.pitch for t in locked if t.kind == "midi" and t.role != "drums" for n in track_notes(session, t)]
     return GenerationContext(session.tempo_map, musical, [t.role or "other" for t in locked], pitches,

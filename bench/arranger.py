@@ -1,0 +1,65 @@
+"""The arranger: 4 stems x 32 bars at 120 BPM (64 s of music), on one core.
+
+    .venv/bin/python bench/arranger.py [--repeat 3]
+
+Prints the split between writing (plan, parts, MIDI files), SoundFont rendering and loudness
+normalisation, and, as the baseline measured in the same run, the SoundFont renderer alone on
+64 s of silence (its fixed cost per stem). Target (issue 4): under 1 s for the four stems.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[var] = "1"
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bridge.ardour.tempo import TempoMap  # noqa: E402
+from bridge.audio.synth import render_notes  # noqa: E402
+from bridge.engines import GenerationRequest, get_engine  # noqa: E402
+from bridge.music.parts import NoteEvent  # noqa: E402
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    engine = get_engine("arranger")
+    tm = TempoMap.constant(48000, 120)
+    silent = [NoteEvent(0.0, 0.01, 60, 1), NoteEvent(127.9, 0.01, 60, 1)]  # spans the 64 s
+    base = min(_time(lambda: render_notes(silent, 0, False, tm, 0.0, 64 * 48000)) for _ in range(args.repeat))
+    rows = []
+    for prompt in ("house", "lo-fi hip hop", "metal", "orchestral"):
+        req = GenerationRequest(roles=["drums", "bass", "harmony", "melody"], bars=32, prompt=f"{prompt} 120 bpm",
+                                seed=1)
+        best = None
+        for _ in range(args.repeat):
+            stems = engine.generate(req, None)
+            t = stems[0].metadata["timings"]
+            if best is None or t["total_s"] < best["total_s"]:
+                best = t
+        rows.append((prompt, best))
+    print("4 stems x 32 bars at 120 BPM = 64 s of music (256 s of stem audio), one core\n")
+    print(f"{'style':<16} {'write':>7} {'render':>7} {'normalise':>9} {'total':>7} {'x real time':>11} "
+          f"{'render vs baseline':>18}")
+    for prompt, t in rows:
+        print(f"{prompt:<16} {t['write_s']:>6.3f}s {t['render_s']:>6.3f}s {t['normalise_s']:>8.3f}s "
+              f"{t['total_s']:>6.3f}s {64 / t['total_s']:>10.1f}x {t['render_s'] / (4 * base):>17.2f}x")
+    print(f"\nbaseline: the SoundFont renderer on 64 s of near-silence (its fixed cost) takes {base:.3f} s per stem "
+          f"({4 * base:.3f} s for four stems)")
+
+
+def _time(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+if __name__ == "__main__":
+    main()
