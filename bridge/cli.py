@@ -307,7 +307,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--complexity", type=float, default=0.5, help="0 simple .. 1 intricate")
     gen.add_argument("--swing", type=float, default=None, help="0 straight .. 1 triplet (default: the style's)")
     gen.add_argument("--sample-rate", type=int, default=48000, help="without --session")
-    gen.add_argument("--loudness", type=float, default=-16.0, help="per-stem target, LUFS")
+    gen.add_argument("--loudness", type=float, default=-23.0,
+                     help="per-stem target, LUFS (four stems at -23 mix to about -17 LUFS, with headroom)")
     gen.add_argument("--force", action="store_true", help="replace stems already in --out")
     gen.add_argument("--json", action="store_true")
     gen.set_defaults(func=cmd_generate)

@@ -51,7 +51,7 @@ class GenerationRequest:
     loyalty: float = 0.5  # regeneration: 1 keeps the previous take's notes, 0 ignores them
     engine: str | None = None
     sample_rate: int = 48000  # used when there is no session
-    loudness_lufs: float = -16.0  # per-stem target
+    loudness_lufs: float = -23.0  # per stem (EBU R 128 level): four stems mix to about -17 LUFS with headroom
     true_peak_db: float = -1.0
     previous: dict[str, PreviousTake] = field(default_factory=dict)  # by role
 
