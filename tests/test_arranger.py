@@ -233,3 +233,22 @@ def test_extension_continues_the_take() -> None:
     assert np.array_equal(ext.audio[: first.audio.shape[0] - 480], first.audio[: first.audio.shape[0] - 480])
     # with full loyalty the new bars repeat the previous phrase's notes
     assert [(s, p) for s, _, p in midi_notes(ext.midi)] == [(s, p) for s, _, p in midi_notes(first.midi)]
+
+
+def test_user_soundfont_is_used_and_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bridge.audio import synth
+
+    own = tmp_path / "my.sf2"
+    own.write_bytes(synth.soundfont_path().read_bytes())
+    monkeypatch.setenv("RESONANT_SOUNDFONT", str(own))
+    assert synth.soundfont_path() == own
+    (st,) = ENGINE.generate(GenerationRequest(roles=["bass"], bars=1, prompt="rock"), None)
+    assert np.abs(st.audio).max() > 0.01
+    bad = tmp_path / "bad.sf2"
+    bad.write_bytes(b"not a soundfont")
+    monkeypatch.setenv("RESONANT_SOUNDFONT", str(bad))
+    with pytest.raises(InvalidInput, match="SoundFont"):
+        ENGINE.generate(GenerationRequest(roles=["bass"], bars=1), None)
+    monkeypatch.setenv("RESONANT_SOUNDFONT", str(tmp_path / "missing.sf2"))
+    with pytest.raises(InvalidInput, match="not a file"):
+        ENGINE.generate(GenerationRequest(roles=["bass"], bars=1), None)

@@ -107,8 +107,9 @@ def render_notes(notes: list[NoteEvent], program: int, drums: bool, tempo_map: T
     smf = _smf(_messages(timed, program, drums), _PPQ_SAMPLES, [(0, 500000)])
     import midirenderer
 
+    font = _soundfont_bytes(str(soundfont_path()))
     try:
-        wav = midirenderer.render_wave_from(_soundfont_bytes(str(soundfont_path())), smf)
+        wav = midirenderer.render_wave_from(font, smf)
     except Exception as e:  # the renderer reports its failures as plain exceptions
         raise EngineUnavailable(f"the SoundFont renderer failed: {e}") from None
     audio, got_rate = sf.read(io.BytesIO(wav), dtype="float32", always_2d=True)
