@@ -249,6 +249,14 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from bridge.config import load_config
+    from bridge.daemon import serve
+
+    cfg = load_config(args.config, bind=args.bind, osc_port=args.osc_port, data_dir=args.data_dir)
+    return serve(cfg)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="resonant", description=__doc__.splitlines()[0])
     p.add_argument("--version", action="version", version=f"resonant {__version__}")
@@ -292,6 +300,13 @@ def build_parser() -> argparse.ArgumentParser:
     use.add_argument("take", help="take (playlist) name or id")
     use.add_argument("--json", action="store_true")
     use.set_defaults(func=cmd_use_take)
+
+    srv = sub.add_parser("serve", help="run the daemon (OSC on 127.0.0.1:9123 by default)")
+    srv.add_argument("--config", help="a TOML config file")
+    srv.add_argument("--bind", help="address to listen on (default 127.0.0.1)")
+    srv.add_argument("--osc-port", type=int, help="UDP port for OSC (0 = any free port)")
+    srv.add_argument("--data-dir", help="where jobs and their stems are kept")
+    srv.set_defaults(func=cmd_serve)
 
     gen = sub.add_parser("generate", help="write new stems (drums, bass, harmony, melody) from a prompt")
     gen.add_argument("--prompt", default="", help='e.g. "dark techno in A minor, 128 bpm, strings"')

@@ -1,0 +1,116 @@
+"""Configuration: a TOML file, then environment variables, then command-line flags (last wins).
+
+    [daemon]
+    bind = "127.0.0.1"      # OSC (and later MCP HTTP) listen here; local by default
+    osc_port = 9123
+    data_dir = "~/.local/share/resonant"
+    queue_size = 8           # pending jobs per device before callers are told the queue is full
+    [sessions]
+    roots = ["~/Music/Ardour"]   # folders the daemon may read and write; empty = anywhere
+    [engines]
+    default = "arranger"
+    soundfont = ""           # a General MIDI .sf2; empty = the bundled TimGM6mb.sf2
+    [ardour]
+    osc_host = "127.0.0.1"
+    osc_port = 3819
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from bridge.errors import InvalidInput
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(base) / "resonant"
+
+
+@dataclass
+class Config:
+    bind: str = "127.0.0.1"
+    osc_port: int = 9123
+    data_dir: Path = field(default_factory=_default_data_dir)
+    queue_size: int = 8
+    session_roots: list[Path] = field(default_factory=list)
+    default_engine: str = "arranger"
+    soundfont: str = ""
+    ardour_osc_host: str = "127.0.0.1"
+    ardour_osc_port: int = 3819
+    ack_timeout_s: float = 60.0
+
+    def validate(self) -> Config:
+        if not 0 <= self.osc_port <= 65535 or not 1 <= self.ardour_osc_port <= 65535:
+            raise InvalidInput("ports must be 0-65535 (0 = any free port)")
+        if not 1 <= self.queue_size <= 1000:
+            raise InvalidInput("queue_size must be 1-1000")
+        if not self.bind:
+            raise InvalidInput("bind address must not be empty")
+        self.data_dir = Path(self.data_dir).expanduser()
+        self.session_roots = [Path(p).expanduser() for p in self.session_roots]
+        return self
+
+
+_TOML_KEYS = {
+    ("daemon", "bind"): "bind", ("daemon", "osc_port"): "osc_port", ("daemon", "data_dir"): "data_dir",
+    ("daemon", "queue_size"): "queue_size", ("sessions", "roots"): "session_roots",
+    ("engines", "default"): "default_engine", ("engines", "soundfont"): "soundfont",
+    ("ardour", "osc_host"): "ardour_osc_host", ("ardour", "osc_port"): "ardour_osc_port",
+    ("ardour", "ack_timeout_s"): "ack_timeout_s",
+}
+_ENV = {"RESONANT_BIND": "bind", "RESONANT_OSC_PORT": "osc_port", "RESONANT_DATA_DIR": "data_dir",
+        "RESONANT_SESSION_ROOTS": "session_roots", "RESONANT_ENGINE": "default_engine",
+        "RESONANT_SOUNDFONT": "soundfont"}
+
+
+def _coerce(name: str, value: Any) -> Any:
+    kind = {f.name: f.type for f in fields(Config)}[name]
+    try:
+        if name == "session_roots":
+            items = value.split(":") if isinstance(value, str) else list(value)
+            return [Path(p) for p in items if p]
+        if name == "data_dir":
+            return Path(value)
+        if kind == "int":
+            if isinstance(value, bool):
+                raise ValueError
+            return int(value)
+        if kind == "float":
+            return float(value)
+        return str(value)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"config value {name}={value!r} has the wrong type") from None
+
+
+def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None,
+                **overrides: Any) -> Config:
+    cfg = Config()
+    if path is not None:
+        p = Path(path).expanduser()
+        try:
+            data = tomllib.loads(p.read_text())
+        except OSError as e:
+            raise InvalidInput(f"cannot read config {p}: {e.strerror}") from None
+        except tomllib.TOMLDecodeError as e:
+            raise InvalidInput(f"config {p} is not valid TOML: {e}") from None
+        for section, table in data.items():
+            if not isinstance(table, dict):
+                raise InvalidInput(f"config {p}: [{section}] must be a table")
+            for key, value in table.items():
+                name = _TOML_KEYS.get((section, key))
+                if name is None:
+                    raise InvalidInput(f"config {p}: unknown setting {section}.{key}")
+                setattr(cfg, name, _coerce(name, value))
+    env = os.environ if env is None else env
+    for var, name in _ENV.items():
+        if env.get(var):
+            setattr(cfg, name, _coerce(name, env[var]))
+    for name, value in overrides.items():
+        if value is not None:
+            setattr(cfg, name, _coerce(name, value))
+    return cfg.validate()

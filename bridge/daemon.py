@@ -1,0 +1,41 @@
+"""``resonant serve``: the composition of config, job store, worker, service and OSC server,
+with a clean stop on SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+
+from bridge.config import Config
+from bridge.osc.server import serve_osc
+from bridge.service import BridgeService
+
+log = logging.getLogger("resonant")
+
+
+async def run(config: Config) -> None:
+    service = await BridgeService.start(config)
+    transport, _ = await serve_osc(service, config.bind, config.osc_port)
+    host, port = transport.get_extra_info("sockname")[:2]
+    log.info("OSC on %s:%d; data in %s; session roots: %s", host, port, config.data_dir,
+             ", ".join(map(str, config.session_roots)) or "anywhere")
+    # one machine-readable line for scripts and tests that start the daemon
+    print(f"resonant: ready osc={host}:{port}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log.info("stopping")
+    transport.close()
+    await service.stop()
+    log.info("stopped")
+
+
+def serve(config: Config) -> int:
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    asyncio.run(run(config))
+    return 0

@@ -1,0 +1,88 @@
+"""What a worker process runs for one job: read the session, build the context, generate, and
+write the stems into the job's folder. Nothing here writes a session: delivery is the daemon's."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soundfile as sf
+
+from bridge.engines.base import GenerationRequest, PreviousTake, Progress
+
+MIDI_DIR = ".resonant/midi"  # inside a session: the MIDI of every stem the bridge delivered
+
+
+def request_from(d: dict[str, Any]) -> GenerationRequest:
+    names = {f.name for f in dataclasses.fields(GenerationRequest)} - {"previous"}
+    return GenerationRequest(**{k: v for k, v in d.items() if k in names})
+
+
+def previous_take(session, track_name: str) -> tuple[PreviousTake, int, int]:
+    """The track's current take as audio (stereo, from its first region to its last), with the
+    MIDI the bridge kept for it when it wrote it; and the take's first and last bar."""
+    from bridge.audio.mixdown import SourceCache, render_playlist
+
+    track = session.track(track_name)
+    regions = session.regions_of(track)
+    if not regions:
+        from bridge.errors import InvalidInput
+
+        raise InvalidInput(f"track {track.name!r} has no regions to regenerate")
+    start, end = min(r.position for r in regions), max(r.end for r in regions)
+    audio = render_playlist(session, track, start, end, max(1, track.n_inputs), SourceCache())
+    audio = np.repeat(audio, 2, axis=0) if audio.shape[0] == 1 else audio[:2]
+    midi = None
+    first = min(regions, key=lambda r: r.position)
+    src = session.sources.get(first.source_ids[0]) if first.source_ids else None
+    if src is not None and src.path is not None:
+        cand = session.folder / MIDI_DIR / (Path(src.name).stem + ".mid")
+        if cand.is_file():
+            midi = cand.read_bytes()
+    tm = session.tempo_map
+    first_bar = max(1, int(math.floor(tm.bar_at_samples(start) + 1e-6)))
+    last_bar = max(first_bar, int(math.ceil(tm.bar_at_samples(end) - 1e-6)) - 1)
+    return PreviousTake(audio.T.astype(np.float32), start, midi), first_bar, last_bar
+
+
+def run_generation(spec: dict[str, Any], progress: Progress) -> list[dict[str, Any]]:
+    from bridge.ardour.reader import read_session
+    from bridge.engines import get_engine
+    from bridge.engines.context import context_for
+
+    request = request_from(spec["request"])
+    context = None
+    session = None
+    if spec.get("session"):
+        progress(0.01, "reading the session")
+        session = read_session(spec["session"])
+        request.sample_rate = session.sample_rate
+    regen = spec.get("regenerate")
+    if regen:
+        progress(0.02, "hearing the current take")
+        prev, take_first, take_last = previous_take(session, regen["track"])
+        request.previous = {request.roles[0]: prev}
+        if not regen.get("bars"):
+            request.first_bar, request.bars = take_first, take_last - take_first + 1
+    request.validate()
+    if session is not None:
+        progress(0.05, "analysing the locked tracks")
+        context = context_for(session, request)
+    stems = get_engine(request.engine).generate(request, context, progress)
+    out = Path(spec["out_dir"])
+    out.mkdir(parents=True, exist_ok=True)
+    result = []
+    for st in stems:
+        wav = out / f"{st.role}.wav"
+        sf.write(str(wav), st.audio, st.sample_rate, subtype="PCM_24", format="WAV")
+        mid = None
+        if st.midi:
+            mid = out / f"{st.role}.mid"
+            mid.write_bytes(st.midi)
+        result.append({"role": st.role, "wav": str(wav), "mid": str(mid) if mid else None, "start": st.start,
+                       "frames": int(st.audio.shape[0]), "sample_rate": st.sample_rate,
+                       "metadata": st.metadata})
+    return result

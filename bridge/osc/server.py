@@ -1,0 +1,237 @@
+"""The daemon's OSC surface: a table of addresses under /resonant/, each a thin call into
+``BridgeService``. Replies go to the sender and reuse the query's address; every error is
+``/resonant/error <address> <code> <message>``; subscribers get job progress pushed to them.
+
+No datagram can raise out of ``datagram_received``: parsing, argument checks and handlers are
+all inside one guard, and the sender hears what was wrong whenever an address could be read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pythonosc.osc_message_builder import OscMessageBuilder
+from pythonosc.osc_packet import OscPacket
+
+from bridge import __version__
+from bridge.errors import BridgeError, InvalidInput
+
+log = logging.getLogger("resonant.osc")
+MAX_DATAGRAM = 8192
+Addr = tuple[str, int]
+Reply = tuple[str, list[Any]]
+
+
+@dataclass(frozen=True)
+class Route:
+    types: str  # one letter per argument: s string, i int, f float; lowercase after '|' = optional
+    handler: Callable[..., Awaitable[list[Reply]]]
+    help: str
+
+
+def build(address: str, args: list[Any]) -> bytes:
+    b = OscMessageBuilder(address)
+    for a in args:
+        if isinstance(a, bool):
+            b.add_arg(int(a), "i")
+        elif isinstance(a, int):
+            b.add_arg(a, "i" if -2**31 <= a < 2**31 else "h")
+        elif isinstance(a, float):
+            b.add_arg(a, "f")
+        elif a is None:
+            b.add_arg("", "s")
+        else:
+            b.add_arg(str(a), "s")
+    return b.build().dgram
+
+
+def _check(address: str, types: str, args: list[Any]) -> list[Any]:
+    required, _, optional = types.partition("|")
+    if not len(required) <= len(args) <= len(required) + len(optional):
+        want = f"{len(required)}" + (f" to {len(required) + len(optional)}" if optional else "")
+        shape = types.replace("|", " [") + ("]" if optional else "")
+        raise InvalidInput(f"{address} takes {want} argument(s) ({shape}), got {len(args)}")
+    out = []
+    for i, (t, a) in enumerate(zip(required + optional, args, strict=False)):
+        if t == "s" and isinstance(a, str) or t == "i" and isinstance(a, int) and not isinstance(a, bool):
+            out.append(a)
+        elif t == "i" and isinstance(a, float) and a.is_integer():
+            out.append(int(a))
+        elif t == "f" and isinstance(a, int | float) and not isinstance(a, bool):
+            out.append(float(a))
+        else:
+            kind = {"s": "a string", "i": "an int", "f": "a float"}[t]
+            raise InvalidInput(f"{address}: argument {i + 1} must be {kind}, got {type(a).__name__}")
+    return out
+
+
+def _bars(text: str) -> tuple[int, int] | None:
+    if not text:
+        return None
+    a, sep, b = text.partition("-")
+    try:
+        return (int(a), int(b) if sep else int(a))
+    except ValueError:
+        raise InvalidInput(f"bars {text!r}: give A-B, e.g. 9-16") from None
+
+
+class OscServer(asyncio.DatagramProtocol):
+    def __init__(self, service) -> None:
+        self.service = service
+        self.transport: asyncio.DatagramTransport | None = None
+        self.subscribers: set[Addr] = set()
+        self.tasks: set[asyncio.Task] = set()
+        self.routes: dict[str, Route] = {
+            "/resonant/ping": Route("", self.ping, "-> /resonant/ping pong <version>"),
+            "/resonant/session/describe": Route("s", self.describe, "path -> describe, one track message each, end"),
+            "/resonant/track/lock": Route("ss|s", self.lock, "path track [role] -> track role 1"),
+            "/resonant/track/unlock": Route("ss", self.unlock, "path track -> track role 0"),
+            "/resonant/track/role": Route("sss", self.role, "path track role -> track role locked"),
+            "/resonant/generate": Route("ss|siii", self.generate,
+                                        "path roles [prompt bars first_bar seed] -> job id"),
+            "/resonant/regenerate": Route("ss|ssi", self.regenerate, "path track [bars prompt seed] -> job id"),
+            "/resonant/job/status": Route("s", self.job_status, "job -> job status progress stage error"),
+            "/resonant/job/cancel": Route("s", self.job_cancel, "job -> job status"),
+            "/resonant/jobs": Route("|s", self.jobs, "[path] -> one message per job, then end"),
+            "/resonant/subscribe": Route("|i", self.subscribe, "[port] -> 1; job events to that port"),
+            "/resonant/unsubscribe": Route("|i", self.unsubscribe, "[port] -> 0"),
+        }
+        service.subscribe(self._event)
+
+    # -- transport -------------------------------------------------------------------------------
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+
+    def send(self, addr: Addr, address: str, args: list[Any]) -> None:
+        if self.transport is None:
+            return
+        try:
+            self.transport.sendto(build(address, args), addr)
+        except Exception:  # an unreachable peer must not hurt the daemon
+            log.debug("could not send %s to %s", address, addr, exc_info=True)
+
+    def error(self, addr: Addr, address: str, code: str, message: str) -> None:
+        self.send(addr, "/resonant/error", [address, code, message[:1000]])
+
+    def datagram_received(self, data: bytes, addr: Addr) -> None:
+        try:
+            if len(data) > MAX_DATAGRAM:
+                self.error(addr, "", "oversize", f"datagram of {len(data)} bytes; the limit is {MAX_DATAGRAM}")
+                return
+            try:
+                packet = OscPacket(data)
+            except Exception as e:  # ParseError, but also UnicodeDecodeError and friends
+                self.error(addr, "", "malformed", f"not an OSC message or bundle ({type(e).__name__})")
+                return
+            for timed in packet.messages:
+                self._dispatch(timed.message.address, list(timed.message.params), addr)
+        except Exception as e:  # the last line of defence
+            log.exception("unexpected error handling a datagram")
+            self.error(addr, "", "internal_error", f"{type(e).__name__}")
+
+    def _dispatch(self, address: str, args: list[Any], addr: Addr) -> None:
+        route = self.routes.get(address)
+        if route is None:
+            self.error(addr, address, "unknown_address", "no such address; see docs/osc.md")
+            return
+        try:
+            checked = _check(address, route.types, args)
+        except BridgeError as e:
+            self.error(addr, address, e.code, e.message)
+            return
+        task = asyncio.ensure_future(self._call(route, address, checked, addr))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _call(self, route: Route, address: str, args: list[Any], addr: Addr) -> None:
+        try:
+            for reply_address, reply_args in await route.handler(addr, *args):
+                self.send(addr, reply_address, reply_args)
+        except BridgeError as e:
+            self.error(addr, address, e.code, e.message)
+        except Exception as e:
+            log.exception("handler for %s failed", address)
+            self.error(addr, address, "internal_error", f"{type(e).__name__}: {e}")
+
+    def _event(self, event: dict[str, Any]) -> None:
+        if event["event"] == "progress":
+            msg = ("/resonant/job/progress", [event["job"], float(event["progress"]), event["stage"]])
+        else:
+            msg = ("/resonant/job/status", [event["job"], event["status"], event.get("error") or ""])
+        for sub in list(self.subscribers):
+            self.send(sub, *msg)
+
+    # -- handlers --------------------------------------------------------------------------------
+
+    async def ping(self, addr: Addr) -> list[Reply]:
+        return [("/resonant/ping", ["pong", __version__])]
+
+    async def describe(self, addr: Addr, path: str) -> list[Reply]:
+        d = await self.service.describe_session(path)
+        tm = d["tempo_map"]
+        meter = tm["meters"][0]
+        out = [("/resonant/session/describe", [path, d["name"], d["sample_rate"], float(tm["tempos"][0]["bpm"]),
+                                               f"{meter['divisions_per_bar']:g}/{meter['note_value']}",
+                                               len(d["tracks"])])]
+        out += [("/resonant/session/track", [t["name"], t["role"] or "", int(t["locked"]), t["kind"],
+                                             len(t["regions"])]) for t in d["tracks"]]
+        return out + [("/resonant/session/end", [path])]
+
+    async def _set(self, address: str, path: str, track: str, role: str | None, locked: bool | None):
+        r = await self.service.set_tracks(path, [track], role=role or None, locked=locked)
+        t = r["tracks"][0]
+        return [(address, [t["name"], t["role"] or "", int(t["locked"])])]
+
+    async def lock(self, addr: Addr, path: str, track: str, role: str = "") -> list[Reply]:
+        return await self._set("/resonant/track/lock", path, track, role, True)
+
+    async def unlock(self, addr: Addr, path: str, track: str) -> list[Reply]:
+        return await self._set("/resonant/track/unlock", path, track, None, False)
+
+    async def role(self, addr: Addr, path: str, track: str, role: str) -> list[Reply]:
+        return await self._set("/resonant/track/role", path, track, role, None)
+
+    async def generate(self, addr: Addr, path: str, roles: str, prompt: str = "", bars: int = 8,
+                       first_bar: int = 1, seed: int = 0) -> list[Reply]:
+        job = await self.service.generate(path or None, [r.strip() for r in roles.split(",") if r.strip()],
+                                          bars=bars, first_bar=first_bar, prompt=prompt, seed=seed)
+        return [("/resonant/generate", [job["id"]])]
+
+    async def regenerate(self, addr: Addr, path: str, track: str, bars: str = "", prompt: str = "",
+                         seed: int = 0) -> list[Reply]:
+        job = await self.service.regenerate(path, track, bars=_bars(bars), prompt=prompt, seed=seed)
+        return [("/resonant/regenerate", [job["id"]])]
+
+    async def job_status(self, addr: Addr, job_id: str) -> list[Reply]:
+        j = await self.service.job(job_id)
+        return [("/resonant/job/status", [j["id"], j["status"], float(j["progress"]), j["stage"], j["error"] or ""])]
+
+    async def job_cancel(self, addr: Addr, job_id: str) -> list[Reply]:
+        j = await self.service.cancel(job_id)
+        return [("/resonant/job/cancel", [j["id"], j["status"]])]
+
+    async def jobs(self, addr: Addr, path: str = "") -> list[Reply]:
+        js = await self.service.jobs(path or None, limit=50)
+        return [("/resonant/jobs", [j["id"], j["kind"], j["status"], float(j["progress"])]) for j in js] + \
+            [("/resonant/jobs/end", [len(js)])]
+
+    async def subscribe(self, addr: Addr, port: int = 0) -> list[Reply]:
+        if not 0 <= port <= 65535:
+            raise InvalidInput("port must be 0-65535 (0 = the sender's port)")
+        self.subscribers.add((addr[0], port or addr[1]))
+        return [("/resonant/subscribe", [1])]
+
+    async def unsubscribe(self, addr: Addr, port: int = 0) -> list[Reply]:
+        self.subscribers.discard((addr[0], port or addr[1]))
+        return [("/resonant/unsubscribe", [0])]
+
+
+async def serve_osc(service, host: str, port: int) -> tuple[asyncio.DatagramTransport, OscServer]:
+    loop = asyncio.get_running_loop()
+    transport, protocol = await loop.create_datagram_endpoint(lambda: OscServer(service), local_addr=(host, port))
+    return transport, protocol

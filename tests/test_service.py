@@ -1,0 +1,201 @@
+"""BridgeService with a real job store (SQLite file) and a real worker process."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+from pathlib import Path
+
+import pytest
+
+from bridge.ardour import read_session
+from bridge.config import load_config
+from bridge.errors import BridgeError
+from bridge.jobs.store import JobStore
+from bridge.service import BridgeService
+from tests.ardour_tools import folder_state
+from tests.conftest import FIXTURES
+
+
+def new_session(parent: Path, name: str = "Song") -> Path:
+    folder = parent / name
+    folder.mkdir(parents=True)
+    shutil.copy(FIXTURES / "empty-ardour-7.3.ardour", folder / f"{name}.ardour")
+    return folder
+
+
+async def wait(svc: BridgeService, job_id: str, timeout: float = 60) -> dict:
+    for _ in range(int(timeout / 0.05)):
+        j = await svc.job(job_id)
+        if j["status"] in ("done", "failed", "cancelled"):
+            return j
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"job {job_id} did not finish")
+
+
+@pytest.fixture
+def config(tmp_path: Path):
+    return load_config(data_dir=str(tmp_path / "data"), env={}, queue_size=2)
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def test_generate_regenerate_cancel_and_history(tmp_path: Path, config) -> None:
+    song = new_session(tmp_path)
+
+    async def go() -> None:
+        svc = await BridgeService.start(config)
+        events: list[dict] = []
+        svc.subscribe(events.append)
+        try:
+            job = await svc.generate(str(song), ["drums", "bass"], bars=4, prompt="house", seed=1)
+            assert job["status"] == "pending"
+            done = await wait(svc, job["id"])
+            assert done["status"] == "done", done["error"]
+            assert [t["track"] for t in done["delivery"]["tracks"]] == ["Drums", "Bass"]
+            assert any(e["event"] == "progress" for e in events)
+            assert [e["status"] for e in events if e["event"] == "status" and e["job"] == job["id"]][-1] == "done"
+            s = read_session(song)
+            assert [(t.name, t.role, t.locked) for t in s.tracks] == [("Drums", "drums", False), ("Bass", "bass", False)]
+            assert (song / ".resonant" / "midi" / "Drums.mid").is_file()
+            # lock the drums; regenerate bars 2-3 of the bass as a new take
+            await svc.set_tracks(str(song), ["Drums"], locked=True)
+            with pytest.raises(BridgeError, match="locked"):
+                await svc.regenerate(str(song), "Drums")
+            j2 = await wait(svc, (await svc.regenerate(str(song), "Bass", bars=(2, 3), seed=5))["id"])
+            assert j2["status"] == "done", j2["error"]
+            s = read_session(song)
+            bass = s.track("Bass")
+            assert [p.name for p in s.takes_of(bass)] == ["Bass", "Bass.1"] and s.playlist_of(bass).name == "Bass.1"
+            # a long job cancelled while running really stops
+            j3 = await svc.generate(None, ["drums", "bass", "harmony", "melody"], bars=128, prompt="metal")
+            await asyncio.sleep(1.0)
+            assert (await svc.cancel(j3["id"]))["status"] == "cancelled"
+            history = await svc.jobs(str(song))
+            assert [h["kind"] for h in history] == ["regenerate", "generate"]
+            # and the worker still works after being restarted by the cancel
+            j4 = await wait(svc, (await svc.generate(None, ["bass"], bars=1))["id"])
+            assert j4["status"] == "done" and Path(j4["delivery"]["folder"], "bass.wav").is_file()
+        finally:
+            await svc.stop()
+
+    run(go())
+
+
+def test_bad_calls_change_nothing(tmp_path: Path, config) -> None:
+    song = new_session(tmp_path)
+    before = folder_state(song)
+
+    async def go() -> None:
+        svc = await BridgeService.start(config)
+        try:
+            for call, code in [
+                (svc.generate(str(song), ["vocals"]), "invalid_input"),
+                (svc.generate(str(song), ["bass"], bars=0), "invalid_input"),
+                (svc.generate(str(song), ["bass"], temperature=7), "invalid_input"),
+                (svc.generate(str(tmp_path / "nope"), ["bass"]), "session_not_found"),
+                (svc.generate(str(song), ["bass"], engine="magic"), "invalid_input"),
+                (svc.regenerate(str(song), "Nobody"), "unknown_track"),
+                (svc.set_tracks(str(song), ["Nobody"], locked=True), "unknown_track"),
+                (svc.set_tracks(str(song), [], locked=True), "invalid_input"),
+                (svc.job("zzz"), "unknown_job"), (svc.job("../etc"), "unknown_job"),
+                (svc.cancel("0123456789ab"), "unknown_job"),
+                (svc.jobs(status="weird"), "invalid_input"),
+            ]:
+                with pytest.raises(BridgeError) as e:
+                    await call
+                assert e.value.code == code, (e.value.code, e.value.message)
+        finally:
+            await svc.stop()
+
+    run(go())
+    assert folder_state(song) == before
+
+
+def test_roots_and_full_queue(tmp_path: Path) -> None:
+    inside, outside = tmp_path / "roots", tmp_path / "elsewhere"
+    song_in, song_out = new_session(inside), new_session(outside)
+    cfg = load_config(data_dir=str(tmp_path / "data"), env={}, queue_size=1)
+    cfg.session_roots = [inside]
+
+    async def go() -> None:
+        svc = await BridgeService.start(cfg)
+        try:
+            with pytest.raises(BridgeError) as e:
+                await svc.describe_session(str(song_out))
+            assert e.value.code == "unsafe_path"
+            assert (await svc.describe_session(str(song_in)))["name"] == "Fresh"
+            first = await svc.generate(None, ["drums"], bars=64)  # running
+            await asyncio.sleep(0.3)
+            await svc.generate(None, ["drums"], bars=1)  # waiting: the queue holds one
+            with pytest.raises(BridgeError) as e:
+                await svc.generate(None, ["drums"], bars=1)
+            assert e.value.code == "queue_full"
+            await svc.cancel(first["id"])
+        finally:
+            await svc.stop()
+
+    run(go())
+
+
+def test_worker_killed_mid_job_fails_the_job_and_recovers(tmp_path: Path, config) -> None:
+    song = new_session(tmp_path)
+    before = folder_state(song)
+
+    async def go() -> None:
+        svc = await BridgeService.start(config)
+        try:
+            job = await svc.generate(str(song), ["drums", "bass", "harmony", "melody"], bars=96, prompt="metal")
+            await asyncio.sleep(1.5)
+            os.kill(svc.worker.proc.pid, signal.SIGKILL)
+            done = await wait(svc, job["id"])
+            assert done["status"] == "failed" and "died" in done["error"]
+            assert folder_state(song) == before  # nothing half-delivered
+            again = await wait(svc, (await svc.generate(str(song), ["bass"], bars=1))["id"])
+            assert again["status"] == "done"
+        finally:
+            await svc.stop()
+
+    run(go())
+
+
+def test_recovery_after_a_crash(tmp_path: Path) -> None:
+    song = new_session(tmp_path)
+    stray = song / "interchange" / "Song" / "audiofiles" / "Bass.wav"
+
+    async def go() -> None:
+        store = await JobStore(tmp_path / "data" / "jobs.sqlite3").open()
+        a = await store.create("generate", str(song / "Song.ardour"), None, {"roles": ["bass"]}, "arranger")
+        b = await store.create("generate", str(song / "Song.ardour"), None, {"roles": ["bass"]}, "arranger")
+        await store.update(a.id, status="running")
+        stray.parent.mkdir(parents=True)
+        stray.write_bytes(b"RIFF half a delivery")
+        await store.update(b.id, status="delivering", pending_files=[str(stray)])
+        await store.close()
+        svc = await BridgeService.start(load_config(data_dir=str(tmp_path / "data"), env={}))
+        try:
+            ja, jb = await svc.job(a.id), await svc.job(b.id)
+            assert ja["status"] == jb["status"] == "failed"
+            assert "running" in ja["error"] and "delivering" in jb["error"]
+            assert not stray.exists()  # the unregistered file of the cut-off delivery is gone
+        finally:
+            await svc.stop()
+
+    run(go())
+
+
+def test_config_file_env_and_flags(tmp_path: Path) -> None:
+    toml = tmp_path / "c.toml"
+    toml.write_text('[daemon]\nosc_port = 7000\nbind = "127.0.0.2"\n[sessions]\nroots = ["/a", "/b"]\n')
+    cfg = load_config(toml, env={"RESONANT_OSC_PORT": "7100"}, bind="127.0.0.3")
+    assert (cfg.osc_port, cfg.bind, [str(p) for p in cfg.session_roots]) == (7100, "127.0.0.3", ["/a", "/b"])
+    cfg = load_config(None, env={"RESONANT_SESSION_ROOTS": "/x:/y"})
+    assert [str(p) for p in cfg.session_roots] == ["/x", "/y"]
+    for text in ("[daemon]\nosc_port = 'x'\n", "[daemon]\nnope = 1\n", "not toml [", "[daemon]\nosc_port = 99999\n"):
+        toml.write_text(text)
+        with pytest.raises(BridgeError):
+            load_config(toml, env={})
