@@ -34,8 +34,17 @@ async def run(config: Config) -> None:
     log.info("stopped")
 
 
+class _QuietOscLibrary(logging.Filter):
+    """python-osc logs a warning on the root logger for every malformed datagram; the daemon
+    answers those with /resonant/error already, so they would only flood the log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "pythonosc" not in record.pathname
+
+
 def serve(config: Config) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger().addFilter(_QuietOscLibrary())
     asyncio.run(run(config))
     return 0

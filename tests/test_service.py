@@ -60,7 +60,8 @@ def test_generate_regenerate_cancel_and_history(tmp_path: Path, config) -> None:
             assert any(e["event"] == "progress" for e in events)
             assert [e["status"] for e in events if e["event"] == "status" and e["job"] == job["id"]][-1] == "done"
             s = read_session(song)
-            assert [(t.name, t.role, t.locked) for t in s.tracks] == [("Drums", "drums", False), ("Bass", "bass", False)]
+            expected = [("Drums", "drums", False), ("Bass", "bass", False)]
+            assert [(t.name, t.role, t.locked) for t in s.tracks] == expected
             assert (song / ".resonant" / "midi" / "Drums.mid").is_file()
             # lock the drums; regenerate bars 2-3 of the bass as a new take
             await svc.set_tracks(str(song), ["Drums"], locked=True)

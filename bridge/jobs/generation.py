@@ -71,7 +71,9 @@ def run_generation(spec: dict[str, Any], progress: Progress) -> list[dict[str, A
     if session is not None:
         progress(0.05, "analysing the locked tracks")
         context = context_for(session, request)
-    stems = get_engine(request.engine).generate(request, context, progress)
+    # the engine's own 0..1 maps onto what is left after reading and analysing, so progress never goes back
+    stems = get_engine(request.engine).generate(request, context, lambda f, stage: progress(0.1 + 0.85 * f, stage))
+    progress(0.97, "writing the stems")
     out = Path(spec["out_dir"])
     out.mkdir(parents=True, exist_ok=True)
     result = []

@@ -14,8 +14,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from pythonosc.osc_bundle import OscBundle
+from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
-from pythonosc.osc_packet import OscPacket
 
 from bridge import __version__
 from bridge.errors import BridgeError, InvalidInput
@@ -67,6 +68,20 @@ def _check(address: str, types: str, args: list[Any]) -> list[Any]:
             kind = {"s": "a string", "i": "an int", "f": "a float"}[t]
             raise InvalidInput(f"{address}: argument {i + 1} must be {kind}, got {type(a).__name__}")
     return out
+
+
+def _messages(data: bytes, depth: int = 0):
+    """The messages of a datagram, bundles flattened (nesting limited: a datagram is data)."""
+    if OscBundle.dgram_is_bundle(data):
+        if depth > 4:
+            raise ValueError("bundles nested too deep")
+        for item in OscBundle(data):
+            if isinstance(item, OscBundle):
+                yield from _messages(item.dgram, depth + 1)
+            else:
+                yield item
+    else:
+        yield OscMessage(data)
 
 
 def _bars(text: str) -> tuple[int, int] | None:
@@ -124,12 +139,13 @@ class OscServer(asyncio.DatagramProtocol):
                 self.error(addr, "", "oversize", f"datagram of {len(data)} bytes; the limit is {MAX_DATAGRAM}")
                 return
             try:
-                packet = OscPacket(data)
+                # OscPacket would log a warning per bad datagram on the root logger; parse directly
+                messages = list(_messages(data))
             except Exception as e:  # ParseError, but also UnicodeDecodeError and friends
                 self.error(addr, "", "malformed", f"not an OSC message or bundle ({type(e).__name__})")
                 return
-            for timed in packet.messages:
-                self._dispatch(timed.message.address, list(timed.message.params), addr)
+            for message in messages:
+                self._dispatch(message.address, list(message.params), addr)
         except Exception as e:  # the last line of defence
             log.exception("unexpected error handling a datagram")
             self.error(addr, "", "internal_error", f"{type(e).__name__}")
