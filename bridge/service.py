@@ -148,6 +148,29 @@ class BridgeService:
 
         return await asyncio.to_thread(edit)
 
+    # -- Ardour ----------------------------------------------------------------------------------
+
+    async def ardour_strips(self) -> dict[str, Any]:
+        """What a running Ardour sees, asked over its own OSC surface (config ardour_osc_*)."""
+        from bridge.osc.ardour import ArdourOsc
+
+        def ask() -> dict[str, Any]:
+            with ArdourOsc(self.config.ardour_osc_host, self.config.ardour_osc_port) as a:
+                strips, info = a.strip_list()
+            return {"strips": [vars(st) for st in strips], **info}
+
+        return await asyncio.to_thread(ask)
+
+    async def ardour_save(self) -> None:
+        """Ask a running Ardour to save its session (/save_state)."""
+        from bridge.osc.ardour import ArdourOsc
+
+        def send() -> None:
+            with ArdourOsc(self.config.ardour_osc_host, self.config.ardour_osc_port) as a:
+                a.save_state()
+
+        await asyncio.to_thread(send)
+
     # -- jobs ------------------------------------------------------------------------------------
 
     async def generate(self, session: str | None, roles: list[str], *, bars: int = 8, first_bar: int = 1,

@@ -232,6 +232,17 @@ class SessionEditor:
         if locked is not None:
             res.set("locked", "1" if locked else "0")
 
+    def set_control_protocol(self, name: str, active: bool) -> None:
+        """Switch one of Ardour's control surfaces (e.g. "Open Sound Control (OSC)") on or off."""
+        protocols = self.root.find("ControlProtocols")
+        if protocols is None:
+            protocols = etree.SubElement(self.root, "ControlProtocols")
+        for p in protocols:
+            if p.tag == "Protocol" and p.get("name") == name:
+                p.set("active", "1" if active else "0")
+                return
+        xmlparts.append(protocols, etree.Element("Protocol", {"name": name, "active": "1" if active else "0"}))
+
     # -- writing -------------------------------------------------------------------------------
 
     def _finish_tree(self) -> None:

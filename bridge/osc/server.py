@@ -112,6 +112,9 @@ class OscServer(asyncio.DatagramProtocol):
             "/resonant/job/status": Route("s", self.job_status, "job -> job status progress stage error"),
             "/resonant/job/cancel": Route("s", self.job_cancel, "job -> job status"),
             "/resonant/jobs": Route("|s", self.jobs, "[path] -> one message per job, then end"),
+            "/resonant/ardour/strips": Route("", self.ardour_strips,
+                                             "-> one message per strip Ardour shows, then end"),
+            "/resonant/ardour/save": Route("", self.ardour_save, "-> 1 once /save_state was sent to Ardour"),
             "/resonant/subscribe": Route("|i", self.subscribe, "[port] -> 1; job events to that port"),
             "/resonant/unsubscribe": Route("|i", self.unsubscribe, "[port] -> 0"),
         }
@@ -235,6 +238,15 @@ class OscServer(asyncio.DatagramProtocol):
         js = await self.service.jobs(path or None, limit=50)
         return [("/resonant/jobs", [j["id"], j["kind"], j["status"], float(j["progress"])]) for j in js] + \
             [("/resonant/jobs/end", [len(js)])]
+
+    async def ardour_strips(self, addr: Addr) -> list[Reply]:
+        r = await self.service.ardour_strips()
+        return [("/resonant/ardour/strips", [st["kind"], st["name"], st["inputs"], st["outputs"], int(st["muted"])])
+                for st in r["strips"]] + [("/resonant/ardour/strips/end", [len(r["strips"]), r["sample_rate"]])]
+
+    async def ardour_save(self, addr: Addr) -> list[Reply]:
+        await self.service.ardour_save()
+        return [("/resonant/ardour/save", [1])]
 
     async def subscribe(self, addr: Addr, port: int = 0) -> list[Reply]:
         if not 0 <= port <= 65535:

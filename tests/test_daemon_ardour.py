@@ -1,0 +1,91 @@
+"""End to end against the real Ardour: the daemon generates into a session over OSC, then headless
+Ardour (hardour, on a private JACK dummy server, OSC surface on) loads it and lists the new tracks."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from bridge.ardour import SessionEditor, read_session
+from bridge.osc.ardour import ArdourOsc, ArdourUnreachable
+from tests import ardour_tools
+from tests.daemon_tools import OscClient, start_daemon
+
+pytestmark = pytest.mark.ardour
+HARDOUR = "/usr/lib/ardour7/hardour-7.3.0~ds0"
+ARDOUR_ENV = {"LD_LIBRARY_PATH": "/usr/lib/ardour7", "ARDOUR_DATA_PATH": "/usr/share/ardour7",
+              "ARDOUR_CONFIG_PATH": "/etc/ardour7", "ARDOUR_DLL_PATH": "/usr/lib/ardour7",
+              "ARDOUR_SURFACES_PATH": "/usr/lib/ardour7/surfaces", "ARDOUR_BACKEND_PATH": "/usr/lib/ardour7/backends"}
+
+
+def _need(tool: str) -> None:
+    if shutil.which(tool) is None and not Path(tool).exists():
+        msg = f"{tool} not found (apt-get install ardour jackd2)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(msg, pytrace=False)
+        pytest.skip(msg)
+
+
+def test_generate_over_osc_then_ardour_lists_the_tracks(tmp_path: Path) -> None:
+    ardour_tools.require_ardour()
+    _need("jackd")
+    _need(HARDOUR)
+    folder = ardour_tools.new_session(tmp_path, "Live")
+    proc, port = start_daemon(tmp_path / "data")
+    c = OscClient(port)
+    try:
+        assert c.ask("/resonant/subscribe") == ("/resonant/subscribe", [1])
+        _, (job,) = c.ask("/resonant/generate", str(folder), "drums,bass", "hip hop", 2, 1, 4)
+        final = c.until(lambda m: m[0] == "/resonant/job/status" and m[1][0] == job and m[1][1] in ("done", "failed"))
+        assert final[-1][1][1] == "done", final[-1]
+        # with no Ardour running, asking it is a clear error, not a hang
+        assert c.ask("/resonant/ardour/strips")[1][:2] == ["/resonant/ardour/strips", "ardour_unreachable"]
+        ed = SessionEditor(read_session(folder))
+        ed.set_control_protocol("Open Sound Control (OSC)", True)
+        ed.commit()
+        _with_ardour(folder, c)
+    finally:
+        c.close()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+
+
+def _with_ardour(folder: Path, c: OscClient) -> None:
+    server = f"resonant-{uuid.uuid4().hex[:8]}"
+    env = {**os.environ, **ARDOUR_ENV, "JACK_DEFAULT_SERVER": server}
+    jack = subprocess.Popen(["jackd", "-n", server, "-d", "dummy", "-r", "48000", "-p", "1024"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    hardour = None
+    try:
+        time.sleep(1.0)
+        hardour = subprocess.Popen([HARDOUR, str(folder), "Live"], stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL, env=env)
+        strips = None
+        with ArdourOsc(timeout=2.0) as ardour:
+            for _ in range(40):
+                try:
+                    strips, info = ardour.strip_list()
+                    break
+                except ArdourUnreachable:
+                    assert hardour.poll() is None, "hardour exited"
+                    time.sleep(1.0)
+        assert strips is not None, "Ardour's OSC surface never answered"
+        assert {s.name for s in strips if s.kind == "AT"} == {"Drums", "Bass"}
+        assert info["sample_rate"] == 48000
+        # the same, through the daemon's own address space
+        c.send("/resonant/ardour/strips")
+        got = c.until(lambda m: m[0] in ("/resonant/ardour/strips/end", "/resonant/error"), timeout=10)
+        assert got[-1][0] == "/resonant/ardour/strips/end", got[-1]
+        assert {m[1][1] for m in got if m[0] == "/resonant/ardour/strips" and m[1][0] == "AT"} == {"Drums", "Bass"}
+    finally:
+        for p in (hardour, jack):
+            if p is not None and p.poll() is None:
+                p.send_signal(signal.SIGKILL)
+                p.wait(10)
