@@ -7,6 +7,7 @@ import random
 import shutil
 import signal
 import struct
+import time
 from pathlib import Path
 
 import pytest
@@ -132,8 +133,16 @@ def test_sigkill_mid_job_leaves_the_session_whole(tmp_path: Path) -> None:
         proc.wait(10)
     finally:
         c.close()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
     # the worker process must not outlive the daemon for long, and must not write the session
     assert folder_state(song) == before
+    for _ in range(100):
+        if not _workers_of(proc.pid):
+            break
+        time.sleep(0.1)
+    assert not _workers_of(proc.pid), "the worker outlived the killed daemon"
     proc2, port2 = start_daemon(data)
     c2 = OscClient(port2)
     try:
@@ -146,14 +155,34 @@ def test_sigkill_mid_job_leaves_the_session_whole(tmp_path: Path) -> None:
         proc2.wait(30)
 
 
+def _workers_of(daemon_pid: int) -> list[int]:
+    """Worker processes started by that daemon (found by their spawn command line and parent chain)."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+            env = Path(f"/proc/{pid}/environ").read_bytes()
+        except OSError:
+            continue
+        if b"spawn_main" in cmd and f"RESONANT_DAEMON_PID={daemon_pid}".encode() in env:
+            found.append(int(pid))
+    return found
+
+
 def test_sigterm_stops_cleanly_and_records_the_job(tmp_path: Path) -> None:
     data = tmp_path / "data"
     proc, port = start_daemon(data)
     c = OscClient(port)
-    _, (job,) = c.ask("/resonant/generate", "", "drums", "rock", 128)
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(30) == 0
-    c.close()
+    try:
+        _, (job,) = c.ask("/resonant/generate", "", "drums", "rock", 128)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0
+    finally:
+        c.close()
+        if proc.poll() is None:
+            proc.kill()
     proc2, port2 = start_daemon(data)
     c2 = OscClient(port2)
     try:

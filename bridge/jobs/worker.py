@@ -13,6 +13,7 @@ import collections
 import contextlib
 import logging
 import multiprocessing as mp
+import os
 import threading
 import traceback
 from dataclasses import dataclass, field
@@ -41,11 +42,18 @@ class Task:
 
 def _child(in_q: mp.Queue, out_q: mp.Queue) -> None:
     """The worker process: run tasks until told to stop."""
+    import queue
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the daemon decides when we stop
+    parent = os.getppid()
     while True:
-        msg = in_q.get()
+        try:
+            msg = in_q.get(timeout=1.0)
+        except queue.Empty:
+            if os.getppid() != parent:  # the daemon died (even by SIGKILL): do not outlive it
+                return
+            continue
         if msg is None:
             return
         job_id, spec = msg
@@ -53,6 +61,8 @@ def _child(in_q: mp.Queue, out_q: mp.Queue) -> None:
             from bridge.jobs.generation import run_generation
 
             def progress(fraction: float, stage: str, _id: str = job_id) -> None:
+                if os.getppid() != parent:  # the daemon is gone: nobody will use this work
+                    os._exit(0)
                 out_q.put(("progress", _id, float(fraction), str(stage)))
 
             result = run_generation(spec, progress)
@@ -94,6 +104,8 @@ class Worker:
 
         self._started_at = time.monotonic()
         self._generation += 1
+        # marks the worker as ours (tools and tests find a daemon's workers by it)
+        os.environ["RESONANT_DAEMON_PID"] = str(os.getpid())
         self.in_q, self.out_q = self.ctx.Queue(), self.ctx.Queue()
         self.proc = self.ctx.Process(target=_child, args=(self.in_q, self.out_q), name=f"resonant-{self.device}",
                                      daemon=True)
