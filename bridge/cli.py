@@ -253,8 +253,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from bridge.config import load_config
     from bridge.daemon import serve
 
-    cfg = load_config(args.config, bind=args.bind, osc_port=args.osc_port, data_dir=args.data_dir)
+    cfg = load_config(args.config, bind=args.bind, osc_port=args.osc_port, data_dir=args.data_dir,
+                      mcp_port=args.mcp_port)
     return serve(cfg)
+
+
+def cmd_mcp(args: argparse.Namespace) -> int:
+    import asyncio
+    import logging
+
+    from bridge.config import load_config
+    from mcp_server.transports import run_stdio
+
+    # stdout carries the protocol: everything else goes to stderr
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    asyncio.run(run_stdio(load_config(args.config, data_dir=args.data_dir)))
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -306,7 +320,13 @@ def build_parser() -> argparse.ArgumentParser:
     srv.add_argument("--bind", help="address to listen on (default 127.0.0.1)")
     srv.add_argument("--osc-port", type=int, help="UDP port for OSC (0 = any free port)")
     srv.add_argument("--data-dir", help="where jobs and their stems are kept")
+    srv.add_argument("--mcp-port", type=int, help="MCP over HTTP on --bind (default 9124; 0 = off)")
     srv.set_defaults(func=cmd_serve)
+
+    mcp = sub.add_parser("mcp", help="the MCP server over stdio, for desktop assistants (see docs/mcp.md)")
+    mcp.add_argument("--config", help="a TOML config file")
+    mcp.add_argument("--data-dir", help="where jobs and their stems are kept")
+    mcp.set_defaults(func=cmd_mcp)
 
     gen = sub.add_parser("generate", help="write new stems (drums, bass, harmony, melody) from a prompt")
     gen.add_argument("--prompt", default="", help='e.g. "dark techno in A minor, 128 bpm, strings"')

@@ -3,6 +3,7 @@
     [daemon]
     bind = "127.0.0.1"      # OSC (and later MCP HTTP) listen here; local by default
     osc_port = 9123
+    mcp_port = 9124          # MCP over streamable HTTP (bearer token); 0 = off
     data_dir = "~/.local/share/resonant"
     queue_size = 8           # pending jobs per device before callers are told the queue is full
     [sessions]
@@ -43,9 +44,11 @@ class Config:
     ardour_osc_host: str = "127.0.0.1"
     ardour_osc_port: int = 3819
     ack_timeout_s: float = 60.0
+    mcp_port: int = 9124  # MCP over HTTP; 0 = off
 
     def validate(self) -> Config:
-        if not 0 <= self.osc_port <= 65535 or not 1 <= self.ardour_osc_port <= 65535:
+        if not 0 <= self.osc_port <= 65535 or not 1 <= self.ardour_osc_port <= 65535 \
+                or not 0 <= self.mcp_port <= 65535:
             raise InvalidInput("ports must be 0-65535 (0 = any free port)")
         if not 1 <= self.queue_size <= 1000:
             raise InvalidInput("queue_size must be 1-1000")
@@ -61,9 +64,10 @@ _TOML_KEYS = {
     ("daemon", "queue_size"): "queue_size", ("sessions", "roots"): "session_roots",
     ("engines", "default"): "default_engine", ("engines", "soundfont"): "soundfont",
     ("ardour", "osc_host"): "ardour_osc_host", ("ardour", "osc_port"): "ardour_osc_port",
-    ("ardour", "ack_timeout_s"): "ack_timeout_s",
+    ("ardour", "ack_timeout_s"): "ack_timeout_s", ("daemon", "mcp_port"): "mcp_port",
 }
-_ENV = {"RESONANT_BIND": "bind", "RESONANT_OSC_PORT": "osc_port", "RESONANT_DATA_DIR": "data_dir",
+_ENV = {"RESONANT_BIND": "bind", "RESONANT_OSC_PORT": "osc_port", "RESONANT_MCP_PORT": "mcp_port",
+        "RESONANT_DATA_DIR": "data_dir",
         "RESONANT_SESSION_ROOTS": "session_roots", "RESONANT_ENGINE": "default_engine",
         "RESONANT_SOUNDFONT": "soundfont"}
 

@@ -21,8 +21,20 @@ async def run(config: Config) -> None:
     host, port = transport.get_extra_info("sockname")[:2]
     log.info("OSC on %s:%d; data in %s; session roots: %s", host, port, config.data_dir,
              ", ".join(map(str, config.session_roots)) or "anywhere")
+    http = http_server = None
+    if config.mcp_port:
+        from mcp_server.transports import http_server as make_http
+
+        http_server = make_http(service, config, config.mcp_port)
+        http = asyncio.create_task(http_server.serve())
+        while not http_server.started and not http.done():
+            await asyncio.sleep(0.02)
+        if http.done():
+            http.result()
+            raise SystemExit(f"resonant: MCP HTTP could not listen on {config.bind}:{config.mcp_port}")
     # one machine-readable line for scripts and tests that start the daemon
-    print(f"resonant: ready osc={host}:{port}", flush=True)
+    print(f"resonant: ready osc={host}:{port}" + (f" mcp={config.bind}:{config.mcp_port}" if http else ""),
+          flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -30,6 +42,9 @@ async def run(config: Config) -> None:
     await stop.wait()
     log.info("stopping")
     transport.close()
+    if http is not None:
+        http_server.should_exit = True
+        await asyncio.gather(http, return_exceptions=True)
     await service.stop()
     log.info("stopped")
 

@@ -148,6 +148,64 @@ class BridgeService:
 
         return await asyncio.to_thread(edit)
 
+    async def takes(self, path: str, track: str) -> dict[str, Any]:
+        """The takes (playlists) of a track, oldest first, and which one plays."""
+        s = await asyncio.to_thread(self.open_session, path)
+        t = s.track(track)
+        return {"track": t.name, "active": s.playlist_of(t).name if s.playlist_of(t) else None,
+                "takes": [{"name": p.name, "id": p.id, "regions": len(p.regions), "active": p.id == t.playlist_id}
+                          for p in s.takes_of(t)]}
+
+    async def choose_take(self, path: str, track: str, take: str) -> dict[str, Any]:
+        def edit() -> None:
+            s = self.open_session(path)
+            ed = SessionEditor(s, allow_missing_sources=True)
+            ed.use_take(s.track(track).name, take)
+            ed.commit()
+
+        await asyncio.to_thread(edit)
+        return await self.takes(path, track)
+
+    async def preview(self, path: str, tracks: list[str] | None = None,
+                      bars: tuple[int, int] | None = None) -> dict[str, Any]:
+        """A stereo mixdown of the session (or some tracks, some bars) as Ardour would play it,
+        written as a WAV in the data folder."""
+
+        def render() -> dict[str, Any]:
+            import uuid
+
+            import soundfile as sf
+
+            from bridge.audio.analysis import bar_range
+            from bridge.audio.features import integrated_loudness
+            from bridge.audio.mixdown import render as mix
+
+            s = self.open_session(path)
+            chosen = [s.track(n) for n in tracks] if tracks else None
+            start = end = None
+            if bars is not None:
+                start, end, _, _ = bar_range(s, bars)
+            audio = mix(s, chosen, start, end)
+            out = self.config.data_dir / "previews" / f"{s.snapshot}-{uuid.uuid4().hex[:8]}.wav"
+            out.parent.mkdir(parents=True, exist_ok=True)
+            sf.write(str(out), audio, s.sample_rate, subtype="PCM_24")
+            lufs = integrated_loudness(audio, s.sample_rate)
+            return {"wav": str(out), "seconds": round(len(audio) / s.sample_rate, 3),
+                    "sample_rate": s.sample_rate, "loudness_lufs": round(lufs, 2) if lufs is not None else None,
+                    "tracks": [t.name for t in (chosen or s.tracks) if t.kind == "audio"]}
+
+        return await asyncio.to_thread(render)
+
+    async def analysis(self, path: str, bars: tuple[int, int] | None = None) -> dict[str, Any]:
+        """Key, chords, tempo check and groove of the locked tracks (all tracks when none is locked)."""
+        from bridge.audio.analysis import analyze
+
+        def run() -> dict[str, Any]:
+            s = self.open_session(path)
+            return analyze(s, None, bars).to_dict()
+
+        return await asyncio.to_thread(run)
+
     # -- Ardour ----------------------------------------------------------------------------------
 
     async def ardour_strips(self) -> dict[str, Any]:

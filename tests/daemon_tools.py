@@ -19,6 +19,8 @@ def start_daemon(data_dir: Path, *extra: str, env: dict[str, str] | None = None)
     data_dir.mkdir(parents=True, exist_ok=True)
     # the log goes to a file: an unread pipe would fill up and block the daemon
     log = open(data_dir / f"daemon-{time.monotonic_ns()}.log", "w")  # noqa: SIM115 (lives with the process)
+    if "--mcp-port" not in extra:
+        extra = (*extra, "--mcp-port", "0")  # tests run several daemons: no fixed HTTP port
     proc = subprocess.Popen([sys.executable, "-m", "bridge.cli", "serve", "--osc-port", "0", "--data-dir",
                              str(data_dir), *extra], stdout=subprocess.PIPE, stderr=log, text=True,
                             env={**os.environ, **(env or {})})
@@ -27,7 +29,7 @@ def start_daemon(data_dir: Path, *extra: str, env: dict[str, str] | None = None)
     while time.monotonic() < deadline:
         line = proc.stdout.readline()
         if line.startswith("resonant: ready osc="):
-            return proc, int(line.strip().rsplit(":", 1)[1])
+            return proc, int(line.split()[2].rsplit(":", 1)[1])
         if not line and proc.poll() is not None:
             break
     proc.kill()

@@ -175,6 +175,43 @@ def backup(session: Session, data: bytes) -> Path:
     return target
 
 
+class session_lock:  # noqa: N801 (used as a context manager, like a function)
+    """An exclusive lock on a session folder (``.resonant/lock``, flock) held while the bridge
+    writes it, so that two bridge processes (the daemon, ``resonant mcp`` over stdio, the CLI)
+    never interleave a check-and-rename on the same session."""
+
+    def __init__(self, folder: Path, timeout_s: float = 30.0) -> None:
+        self.path = folder / ".resonant" / "lock"
+        self.timeout_s = timeout_s
+        self.fd: int | None = None
+
+    def __enter__(self) -> session_lock:
+        import fcntl
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = time.monotonic() + self.timeout_s
+        while True:
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return self
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    os.close(self.fd)
+                    raise SessionChangedOnDisk(
+                        f"another bridge process has been writing {self.path.parent.parent.name} for"
+                        f" {self.timeout_s:g} s; try again") from None
+                time.sleep(0.02)
+
+    def __exit__(self, *exc: object) -> None:
+        import fcntl
+
+        if self.fd is not None:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)
+            self.fd = None
+
+
 # -- names ------------------------------------------------------------------------------------------
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")

@@ -26,6 +26,7 @@ from bridge.ardour.safety import (
     check_writable,
     file_stem_for,
     fsync_dir,
+    session_lock,
 )
 from bridge.errors import DuplicateName, InvalidInput, MalformedSession, UnknownTrack
 
@@ -263,6 +264,12 @@ class SessionEditor:
         if not self.allow_missing_sources:
             s.require_sources()
         check_writable(s)
+        with session_lock(s.folder):
+            return self._commit_locked()
+
+    def _commit_locked(self) -> WriteResult:
+        s = self.session
+        check_unchanged(s)
         data = self.serialize()
         # Our own output must read back before it replaces the user's file.
         from bridge.ardour.reader import parse_session

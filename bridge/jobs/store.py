@@ -8,6 +8,7 @@ delivery had started to place are listed for clean-up (``recover``).
 from __future__ import annotations
 
 import json
+import os
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -38,7 +39,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     error TEXT,
     created REAL NOT NULL,
     started REAL,
-    finished REAL
+    finished REAL,
+    owner INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS jobs_session ON jobs(session, created);
 CREATE INDEX IF NOT EXISTS jobs_status ON jobs(status);
@@ -71,10 +73,12 @@ class Job:
     created: float = 0.0
     started: float | None = None
     finished: float | None = None
+    owner: int = 0  # pid of the process that runs it (the daemon, or a `resonant mcp` over stdio)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d.pop("pending_files")
+        d.pop("owner")
         d["timings"] = {"queued_s": round((self.started or self.finished or time.time()) - self.created, 3),
                         "run_s": round((self.finished or time.time()) - self.started, 3) if self.started else None}
         return d
@@ -90,6 +94,18 @@ def _row(r: aiosqlite.Row) -> Job:
     return Job(**d)
 
 
+def _alive(pid: int) -> bool:
+    if pid <= 0 or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class JobStore:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -103,6 +119,10 @@ class JobStore:
         await self.db.execute("PRAGMA synchronous=NORMAL")
         await self.db.execute("PRAGMA busy_timeout=5000")
         await self.db.executescript(_SCHEMA)
+        async with self.db.execute("PRAGMA table_info(jobs)") as cur:
+            cols = {r[1] for r in await cur.fetchall()}
+        if "owner" not in cols:  # a store made before jobs had owners
+            await self.db.execute("ALTER TABLE jobs ADD COLUMN owner INTEGER NOT NULL DEFAULT 0")
         await self.db.commit()
         return self
 
@@ -113,10 +133,12 @@ class JobStore:
 
     async def create(self, kind: str, session: str | None, track: str | None, request: dict[str, Any],
                      engine: str) -> Job:
-        job = Job(uuid.uuid4().hex[:12], kind, session, track, request, engine, created=time.time())
+        job = Job(uuid.uuid4().hex[:12], kind, session, track, request, engine, created=time.time(),
+                  owner=os.getpid())
         await self.db.execute(
-            "INSERT INTO jobs (id, kind, session, track, request, engine, status, created) VALUES (?,?,?,?,?,?,?,?)",
-            (job.id, kind, session, track, json.dumps(request), engine, "pending", job.created))
+            "INSERT INTO jobs (id, kind, session, track, request, engine, status, created, owner)"
+            " VALUES (?,?,?,?,?,?,?,?,?)",
+            (job.id, kind, session, track, json.dumps(request), engine, "pending", job.created, job.owner))
         await self.db.commit()
         return job
 
@@ -175,6 +197,8 @@ class JobStore:
         async with self.db.execute(
                 f"SELECT * FROM jobs WHERE status IN ({','.join('?' * len(ACTIVE))})", ACTIVE) as cur:
             stale = [_row(r) for r in await cur.fetchall()]
+        # another live bridge process (the daemon beside a stdio MCP server) owns its own jobs
+        stale = [j for j in stale if not _alive(j.owner)]
         now = time.time()
         for job in stale:
             reason = {"pending": "the daemon stopped before the job started",

@@ -1,0 +1,330 @@
+"""The MCP adapter: a few whole-task tools over ``BridgeService``, with typed, bounded arguments
+and structured results, plus resources (a session, a job, the config) and two prompts.
+
+Tools never touch XML, audio or the database themselves; every bridge error becomes a
+``ToolError`` whose message says what to change, so a model can correct itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import secrets
+from typing import Annotated, Any, Literal
+from urllib.parse import unquote
+
+from mcp.server import MCPServer
+from mcp.server.auth.provider import AccessToken
+from mcp.server.auth.settings import AuthSettings
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.resources.templates import ResourceSecurity
+from pydantic import BaseModel, Field
+
+from bridge import __version__
+from bridge.errors import BridgeError
+
+Role = Literal["drums", "bass", "harmony", "melody"]
+AnyRole = Literal["drums", "bass", "harmony", "melody", "other"]
+SessionPath = Annotated[str, Field(min_length=1, max_length=4096,
+                                   description="The Ardour session folder, or its .ardour file")]
+Unit = Annotated[float, Field(ge=0.0, le=1.0)]
+Wait = Annotated[float, Field(ge=0.0, le=50.0, description="Seconds to wait for the job before returning")]
+BarRange = Annotated[str, Field(pattern=r"^\d{1,5}-\d{1,5}$", description='Bars "A-B", e.g. "9-16"')]
+
+
+class TrackInfo(BaseModel):
+    name: str
+    kind: str
+    role: str | None
+    role_guessed: bool
+    locked: bool
+    take: str | None
+    takes: int
+    regions: int
+    first_bar: float | None
+    last_bar: float | None
+
+
+class SessionInfo(BaseModel):
+    name: str
+    file: str
+    sample_rate: int
+    tempo_bpm: float
+    meter: str
+    tempo_changes: int
+    length_bars: float
+    tracks: list[TrackInfo]
+    locked: list[str]
+    key: str | None = None
+    chords: list[str | None] = []
+    analysis_notes: list[str] = []
+
+
+class JobInfo(BaseModel):
+    id: str
+    kind: str
+    status: str
+    progress: float
+    stage: str
+    session: str | None
+    track: str | None
+    error: str | None
+    delivery: dict[str, Any]
+    stems: list[dict[str, Any]]
+    hint: str
+
+
+class TakesInfo(BaseModel):
+    track: str
+    active: str | None
+    takes: list[dict[str, Any]]
+
+
+class PreviewInfo(BaseModel):
+    wav: str
+    seconds: float
+    sample_rate: int
+    loudness_lufs: float | None
+    tracks: list[str]
+
+
+class TracksInfo(BaseModel):
+    tracks: list[dict[str, Any]]
+
+
+def _tool_errors(fn):
+    @functools.wraps(fn)
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return await fn(*args, **kwargs)
+        except BridgeError as e:
+            raise ToolError(f"[{e.code}] {e.message}") from None
+
+    return wrapper
+
+
+def _bars(text: str | None) -> tuple[int, int] | None:
+    if not text:
+        return None
+    a, b = (int(x) for x in text.split("-"))
+    if a < 1 or b < a:
+        raise ToolError(f"bars {text!r}: give A-B with 1 <= A <= B")
+    return a, b
+
+
+def _job(j: dict) -> JobInfo:
+    hints = {
+        "pending": "Queued. Call job_status with this id (wait_seconds up to 50) until it is done.",
+        "running": "Running. Call job_status with this id (wait_seconds up to 50) until it is done.",
+        "delivering": "Writing the session. Call job_status again in a moment.",
+        "done": "Done. The stems are in the session (see delivery); describe_session shows them.",
+        "failed": "Failed; the error says why. Nothing was written to the session.",
+        "cancelled": "Cancelled. Nothing was written to the session.",
+    }
+    stems = [{"role": s.get("role"), "wav": s.get("wav"), "frames": s.get("frames"),
+              "loudness_lufs": s.get("metadata", {}).get("loudness_lufs"),
+              "understood": s.get("metadata", {}).get("understood"),
+              "plan": s.get("metadata", {}).get("plan")} for s in j.get("stems", [])]
+    return JobInfo(id=j["id"], kind=j["kind"], status=j["status"], progress=round(j["progress"], 3),
+                   stage=j["stage"], session=j["session"], track=j["track"], error=j["error"],
+                   delivery=j["delivery"], stems=stems, hint=hints.get(j["status"], ""))
+
+
+class StaticTokenVerifier:
+    """Bearer-token check for the HTTP transport: one shared secret, compared in constant time."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    async def verify_token(self, token: str) -> AccessToken | None:
+        if token and secrets.compare_digest(token.encode(), self.token.encode()):
+            return AccessToken(token=token, client_id="resonant-user", scopes=[])
+        return None
+
+
+def build_server(service, token: str | None = None, url: str | None = None) -> MCPServer:
+    """The server; with ``token`` (and its ``url``) HTTP clients must send ``Authorization: Bearer``."""
+    auth = {}
+    if token:
+        auth = {"token_verifier": StaticTokenVerifier(token),
+                "auth": AuthSettings(issuer_url=url, resource_server_url=url)}
+    mcp = MCPServer(
+        "resonant-bridge", version=__version__, **auth,
+        instructions=(
+            "Resonant bridge writes new parts (drums, bass, harmony, melody) into the user's Ardour session "
+            "that fit the tracks the user locked. Typical flow: describe_session -> set_tracks (lock what must "
+            "stay) -> generate -> job_status until done -> regenerate a track or bars of it -> takes to go back. "
+            "Sessions must be closed in Ardour for the bridge to write them."))
+
+    async def wait_for(job_id: str, wait_seconds: float, ctx: Context | None) -> dict:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait_seconds
+        j = await service.job(job_id)
+        while j["status"] in ("pending", "running", "delivering") and loop.time() < deadline:
+            if ctx is not None:
+                await ctx.report_progress(j["progress"], 1.0, j["stage"] or j["status"])
+            await asyncio.sleep(0.2)
+            j = await service.job(job_id)
+        return j
+
+    @mcp.tool()
+    @_tool_errors
+    async def describe_session(session: SessionPath, analyze: bool = True) -> SessionInfo:
+        """Look at an Ardour session: tempo, meter, length, every track with its role, lock and takes,
+        and (with analyze) the key and chord of each bar that the locked tracks establish.
+        Call this first, before locking or generating."""
+        d = await service.describe_session(session)
+        tm = d["tempo_map"]
+        tracks = []
+        for t in d["tracks"]:
+            bars = [r["bar"] for r in t["regions"]]
+            tracks.append(TrackInfo(name=t["name"], kind=t["kind"], role=t["role"], role_guessed=t["role_guessed"],
+                                    locked=t["locked"], take=next((p for p in t["takes"] if p), None),
+                                    takes=len(t["takes"]), regions=len(t["regions"]),
+                                    first_bar=min(bars) if bars else None, last_bar=max(bars) if bars else None))
+        for info, t in zip(tracks, d["tracks"], strict=True):
+            s = await service.takes(session, t["name"])
+            info.take = s["active"]
+        end = d["session_range"][1] if d["session_range"] else 0
+        info = SessionInfo(name=d["name"], file=d["file"], sample_rate=d["sample_rate"],
+                           tempo_bpm=tm["tempos"][0]["bpm"], meter=f"{tm['meters'][0]['divisions_per_bar']:g}/"
+                                                                     f"{tm['meters'][0]['note_value']}",
+                           tempo_changes=len(tm["tempos"]) - 1, length_bars=0.0, tracks=tracks, locked=d["locked"])
+        if end:
+            from bridge.ardour.reader import read_session
+
+            s = await asyncio.to_thread(read_session, d["file"])
+            info.length_bars = round(s.tempo_map.bar_at_samples(end) - 1, 2)
+        if analyze and d["locked"]:
+            a = await service.analysis(session)
+            info.key = a["key"]
+            info.chords = [b["chord"] for b in a["bars"]]
+            info.analysis_notes = a["warnings"] + [f"{k}: {v}" for k, v in a["unknown"].items()]
+        return info
+
+    @mcp.tool()
+    @_tool_errors
+    async def set_tracks(session: SessionPath,
+                         tracks: Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]],
+                                           Field(min_length=1, max_length=64)],
+                         locked: bool | None = None, role: AnyRole | None = None) -> TracksInfo:
+        """Lock tracks (they are kept exactly and new parts fit them), unlock them, and/or set their role.
+        Locked tracks are never changed by generation. The session must be closed in Ardour."""
+        if locked is None and role is None:
+            raise ToolError("give locked and/or role")
+        return TracksInfo(**await service.set_tracks(session, list(tracks), role=role, locked=locked))
+
+    @mcp.tool()
+    @_tool_errors
+    async def generate(roles: Annotated[list[Role], Field(min_length=1, max_length=4)],
+                       session: SessionPath | None = None,
+                       bars: Annotated[int, Field(ge=1, le=256)] = 8,
+                       first_bar: Annotated[int, Field(ge=1, le=10000)] = 1,
+                       prompt: Annotated[str, Field(max_length=2000)] = "",
+                       seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0,
+                       temperature: Unit = 0.5, density: Unit = 0.5, complexity: Unit = 0.5,
+                       swing: Unit | None = None, wait_seconds: Wait = 20.0,
+                       ctx: Context | None = None) -> JobInfo:
+        """Write new parts for the given roles over a bar range, fitting the session's locked tracks (tempo,
+        key, chords, groove), and add them to the session as new tracks. The prompt can name a style (techno,
+        house, hip hop, lo-fi, trap, rock, metal, funk, jazz, ambient, drum and bass, chiptune, orchestral),
+        mood, energy, tempo, key and instruments; locked tracks win over it. Returns within wait_seconds:
+        if the job is not done yet, poll job_status with its id. Without a session, stems are only files."""
+        j = await service.generate(session, list(roles), bars=bars, first_bar=first_bar, prompt=prompt, seed=seed,
+                                   temperature=temperature, density=density, complexity=complexity, swing=swing)
+        return _job(await wait_for(j["id"], wait_seconds, ctx))
+
+    @mcp.tool()
+    @_tool_errors
+    async def regenerate(session: SessionPath, track: Annotated[str, Field(min_length=1, max_length=64)],
+                         bars: BarRange | None = None, prompt: Annotated[str, Field(max_length=2000)] = "",
+                         seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0, loyalty: Unit = 0.5,
+                         wait_seconds: Wait = 20.0, ctx: Context | None = None) -> JobInfo:
+        """Write a new take of one unlocked track (or only bars A-B of it, joined smoothly to the rest). The old
+        take stays in the session: use takes to list and choose. loyalty 1 keeps close to the old notes."""
+        j = await service.regenerate(session, track, bars=_bars(bars), prompt=prompt, seed=seed, loyalty=loyalty)
+        return _job(await wait_for(j["id"], wait_seconds, ctx))
+
+    @mcp.tool()
+    @_tool_errors
+    async def job_status(job_id: Annotated[str, Field(pattern=r"^[0-9a-f]{12}$")], wait_seconds: Wait = 0.0,
+                         ctx: Context | None = None) -> JobInfo:
+        """The state of a generation job (pending, running, delivering, done, failed, cancelled), optionally
+        waiting up to wait_seconds for it to finish."""
+        return _job(await wait_for(job_id, wait_seconds, ctx))
+
+    @mcp.tool()
+    @_tool_errors
+    async def cancel_job(job_id: Annotated[str, Field(pattern=r"^[0-9a-f]{12}$")]) -> JobInfo:
+        """Stop a pending or running job. Nothing it would have written reaches the session."""
+        return _job(await service.cancel(job_id))
+
+    @mcp.tool()
+    @_tool_errors
+    async def job_history(session: SessionPath | None = None,
+                          limit: Annotated[int, Field(ge=1, le=100)] = 20) -> list[JobInfo]:
+        """Recent jobs, newest first, for one session or all."""
+        return [_job(j) for j in await service.jobs(session, limit=limit)]
+
+    @mcp.tool()
+    @_tool_errors
+    async def takes(session: SessionPath, track: Annotated[str, Field(min_length=1, max_length=64)],
+                    choose: Annotated[str, Field(min_length=1, max_length=128)] | None = None) -> TakesInfo:
+        """List a track's takes (oldest first) and which plays; with choose (a take name), make it play."""
+        if choose:
+            return TakesInfo(**await service.choose_take(session, track, choose))
+        return TakesInfo(**await service.takes(session, track))
+
+    @mcp.tool()
+    @_tool_errors
+    async def render_preview(session: SessionPath,
+                             tracks: Annotated[list[str], Field(max_length=64)] | None = None,
+                             bars: BarRange | None = None) -> PreviewInfo:
+        """Render a stereo WAV of the session (or some tracks / bars) as Ardour plays it, to listen to or
+        analyse. Returns the file path and its loudness."""
+        return PreviewInfo(**await service.preview(session, list(tracks) if tracks else None, _bars(bars)))
+
+    @mcp.resource("resonant://config", mime_type="application/json")
+    def config_resource() -> str:
+        """The daemon's configuration (ports, roots, engine)."""
+        c = service.config
+        return json.dumps({"bind": c.bind, "osc_port": c.osc_port, "data_dir": str(c.data_dir),
+                           "session_roots": [str(p) for p in c.session_roots], "default_engine": c.default_engine,
+                           "queue_size": c.queue_size})
+
+    @mcp.resource("resonant://jobs/{job_id}", mime_type="application/json")
+    async def job_resource(job_id: str) -> str:
+        """One job, as job_status returns it."""
+        try:
+            return _job(await service.job(job_id)).model_dump_json()
+        except BridgeError as e:
+            raise ToolError(e.message) from None
+
+    # the path is absolute by nature; the service checks it against the session roots instead
+    @mcp.resource("resonant://session/{+path}", mime_type="application/json",
+                  security=ResourceSecurity(exempt_params={"path"}))
+    async def session_resource(path: str) -> str:
+        """A session's description: resonant://session/<absolute path, URL-encoded or not>."""
+        try:
+            return json.dumps(await service.describe_session(unquote(path)))
+        except BridgeError as e:
+            raise ToolError(e.message) from None
+
+    @mcp.prompt()
+    def arrange_around_locked_tracks(session: str, style: str = "") -> str:
+        """Arrange a song around the tracks the user locked."""
+        return (f"Open the Ardour session at {session} with describe_session. Lock the tracks the user wants to "
+                "keep (set_tracks), then generate the missing roles (drums, bass, harmony, melody) over the "
+                f"session's bars{' in the style ' + style if style else ''}, poll job_status until done, and "
+                "render_preview to check the result. Offer to regenerate any part the user does not like; "
+                "earlier takes stay available through takes.")
+
+    @mcp.prompt()
+    def try_another_take(session: str, track: str) -> str:
+        """Regenerate one track and compare takes."""
+        return (f"In {session}, regenerate the track {track!r} (keep its role), wait for the job, render a "
+                "preview, and if the user prefers the old one, choose it back with takes.")
+
+    return mcp
