@@ -4,7 +4,8 @@
 
 Transports: in-process (the SDK's Client on the server object), stdio (`resonant mcp` as a
 subprocess) and HTTP (a daemon's streamable HTTP endpoint with its bearer token). The session is the
-Ardour-made session fixture (tests/fixtures/empty-ardour-7.3.ardour). Prints median and p99 in ms and the ratio to the direct call.
+Ardour-made session fixture (tests/fixtures/empty-ardour-7.3.ardour). Prints median and p99 in ms
+and the ratio to the direct call.
 """
 
 from __future__ import annotations
