@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
 import signal
 import socket
 import sys
@@ -106,7 +108,8 @@ def test_an_assistant_session(song: Path, tmp_path: Path) -> None:
     assert [(t.name, t.locked) for t in s.tracks] == [("Keys", True), ("Drums", False), ("Bass", False)]
     assert s.playlist_of(s.track("Bass")).name == "Bass"
     assert [p.name for p in s.takes_of(s.track("Bass"))] == ["Bass", "Bass.1"]
-    if ardour_tools.TOOLS and all(__import__("shutil").which(t) for t in ardour_tools.TOOLS):
+    # and Ardour loads what the assistant made (required in CI; skipped here only without Ardour)
+    if os.environ.get("CI") == "true" or all(shutil.which(t) for t in ardour_tools.TOOLS):
         theirs = ardour_tools.dump(song, "Song")
         assert sorted(theirs) == ["Bass", "Drums", "Keys"] and theirs["Bass"][0]["playlist"] == "Bass"
 
