@@ -44,6 +44,10 @@ class BridgeService:
         self._last_progress: dict[str, float] = {}
         self._stopping = False
         worker.on_progress = self._on_progress
+        from bridge.hotdrop.watcher import SessionWatcher
+
+        self.watcher = SessionWatcher()
+        self.watcher.subscribe(self._publish)
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -82,6 +86,7 @@ class BridgeService:
         while delivering and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
             delivering = [j.id for j in await self.store.list(status="delivering")]
+        await self.watcher.stop()
         await self.worker.stop()
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=max(0.1, deadline - time.monotonic()))
@@ -128,6 +133,12 @@ class BridgeService:
         d = s.to_dict()
         d["locked"] = [t.name for t in s.locked_tracks()]
         return d
+
+    async def watch_session(self, path: str) -> dict[str, Any]:
+        """Reload the session whenever it is saved (by Ardour or anyone) and tell subscribers
+        what changed (``session_changed`` events)."""
+        s = await self.watcher.watch(self.session_file(path))
+        return {"session": str(s.file), "watching": True}
 
     async def set_tracks(self, path: str, tracks: list[str], role: str | None = None,
                          locked: bool | None = None) -> dict[str, Any]:

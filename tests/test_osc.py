@@ -193,3 +193,16 @@ def test_sigterm_stops_cleanly_and_records_the_job(tmp_path: Path) -> None:
         proc2.send_signal(signal.SIGTERM)
         proc2.wait(30)
     shutil.rmtree(data, ignore_errors=True)
+
+
+def test_watch_over_osc(daemon, tmp_path: Path) -> None:
+    from bridge.ardour.safety import atomic_write
+
+    _, c = daemon
+    song = new_session(tmp_path)
+    assert c.ask("/resonant/subscribe") == ("/resonant/subscribe", [1])
+    assert c.ask("/resonant/session/watch", str(song)) == ("/resonant/session/watch", [str(song / "Song.ardour"), 1])
+    file = song / "Song.ardour"
+    atomic_write(file, file.read_bytes().replace(b'name="Fresh"', b'name="Renamed"', 1))
+    got = c.until(lambda m: m[0] == "/resonant/session/changed", timeout=10)
+    assert got[-1][1][:2] == [str(file), 1]

@@ -103,6 +103,8 @@ class OscServer(asyncio.DatagramProtocol):
         self.routes: dict[str, Route] = {
             "/resonant/ping": Route("", self.ping, "-> /resonant/ping pong <version>"),
             "/resonant/session/describe": Route("s", self.describe, "path -> describe, one track message each, end"),
+            "/resonant/session/watch": Route("s", self.watch,
+                                             "path -> path 1; /resonant/session/changed to subscribers"),
             "/resonant/track/lock": Route("ss|s", self.lock, "path track [role] -> track role 1"),
             "/resonant/track/unlock": Route("ss", self.unlock, "path track -> track role 0"),
             "/resonant/track/role": Route("sss", self.role, "path track role -> track role locked"),
@@ -178,7 +180,11 @@ class OscServer(asyncio.DatagramProtocol):
             self.error(addr, address, "internal_error", f"{type(e).__name__}: {e}")
 
     def _event(self, event: dict[str, Any]) -> None:
-        if event["event"] == "progress":
+        if event["event"] == "session_changed":
+            msg = ("/resonant/session/changed", [event["session"], event["reloads"],
+                                                 ",".join(event["locked_regions_changed"]),
+                                                 ",".join(event["regions_changed"])])
+        elif event["event"] == "progress":
             msg = ("/resonant/job/progress", [event["job"], float(event["progress"]), event["stage"]])
         else:
             msg = ("/resonant/job/status", [event["job"], event["status"], event.get("error") or ""])
@@ -200,6 +206,10 @@ class OscServer(asyncio.DatagramProtocol):
         out += [("/resonant/session/track", [t["name"], t["role"] or "", int(t["locked"]), t["kind"],
                                              len(t["regions"])]) for t in d["tracks"]]
         return out + [("/resonant/session/end", [path])]
+
+    async def watch(self, addr: Addr, path: str) -> list[Reply]:
+        r = await self.service.watch_session(path)
+        return [("/resonant/session/watch", [r["session"], 1])]
 
     async def _set(self, address: str, path: str, track: str, role: str | None, locked: bool | None):
         r = await self.service.set_tracks(path, [track], role=role or None, locked=locked)

@@ -1,0 +1,1 @@
+"""Hot-drop: watching sessions and delivering stems into them."""
