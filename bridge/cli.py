@@ -271,6 +271,26 @@ def cmd_mcp(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from bridge.ops import doctor
+
+    checks = doctor(args.config)
+    if args.json:
+        print(json.dumps([vars(c) for c in checks]))
+    else:
+        for c in checks:
+            print(f"  [{'ok' if c.ok else '!!'}] {c.name:<18} {c.detail}")
+    return 0 if all(c.ok for c in checks if not c.name.startswith(("osc port", "mcp port"))) else 1
+
+
+def cmd_service_install(args: argparse.Namespace) -> int:
+    from bridge.ops import install_unit
+
+    path = install_unit(Path(args.dir) if args.dir else None, enable=not args.no_enable)
+    print(f"installed {path}" + ("" if args.no_enable else "; enabled and started (systemctl --user status resonant)"))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="resonant", description=__doc__.splitlines()[0])
     p.add_argument("--version", action="version", version=f"resonant {__version__}")
@@ -322,6 +342,18 @@ def build_parser() -> argparse.ArgumentParser:
     srv.add_argument("--data-dir", help="where jobs and their stems are kept")
     srv.add_argument("--mcp-port", type=int, help="MCP over HTTP on --bind (default 9124; 0 = off)")
     srv.set_defaults(func=cmd_serve)
+
+    doc = sub.add_parser("doctor", help="check the install: Ardour, JACK, SoundFont, engines, ports, config")
+    doc.add_argument("--config")
+    doc.add_argument("--json", action="store_true")
+    doc.set_defaults(func=cmd_doctor)
+
+    svc = sub.add_parser("service", help="run the daemon as a systemd user service")
+    svcs = svc.add_subparsers(dest="action", required=True)
+    inst = svcs.add_parser("install", help="install (and enable) ~/.config/systemd/user/resonant.service")
+    inst.add_argument("--dir", help="install the unit into this folder instead")
+    inst.add_argument("--no-enable", action="store_true", help="only write the file")
+    inst.set_defaults(func=cmd_service_install)
 
     mcp = sub.add_parser("mcp", help="the MCP server over stdio, for desktop assistants (see docs/mcp.md)")
     mcp.add_argument("--config", help="a TOML config file")

@@ -1,0 +1,92 @@
+"""Operating the bridge: the systemd user unit and ``resonant doctor``."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+UNIT_TEMPLATE = Path(__file__).resolve().parents[1] / "systemd" / "resonant.service"
+
+
+def unit_text(executable: str | None = None) -> str:
+    beside = Path(sys.executable).parent / "resonant"  # the install this code runs from, first
+    exe = executable or (str(beside) if beside.is_file() else None) or shutil.which("resonant") \
+        or f"{sys.executable} -m bridge.cli"
+    return UNIT_TEMPLATE.read_text().replace("@RESONANT@", exe)
+
+
+def install_unit(target_dir: Path | None = None, enable: bool = True) -> Path:
+    target_dir = target_dir or Path.home() / ".config" / "systemd" / "user"
+    target_dir.mkdir(parents=True, exist_ok=True)
+    path = target_dir / "resonant.service"
+    path.write_text(unit_text())
+    if enable and shutil.which("systemctl"):
+        subprocess.run(["systemctl", "--user", "daemon-reload"], check=False)
+        subprocess.run(["systemctl", "--user", "enable", "--now", "resonant.service"], check=False)
+    return path
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+
+def _port_free(host: str, port: int, kind: int) -> bool:
+    s = socket.socket(socket.AF_INET, kind)
+    try:
+        s.bind((host, port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def doctor(config_path: str | None = None) -> list[Check]:
+    from bridge.config import load_config
+    from bridge.errors import BridgeError
+
+    checks: list[Check] = []
+    try:
+        cfg = load_config(config_path)
+        checks.append(Check("config", True, f"data in {cfg.data_dir}; roots: "
+                                             f"{', '.join(map(str, cfg.session_roots)) or 'anywhere'}"))
+    except BridgeError as e:
+        return [Check("config", False, e.message)]
+    tools = {t: shutil.which(t) for t in ("ardour7-lua", "ardour7-new_session", "ardour7-export")}
+    if all(tools.values()):
+        ver = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "ardour"], capture_output=True, text=True)
+        checks.append(Check("ardour", True, f"Ardour 7 tools found (package {ver.stdout.strip() or 'unknown'})"))
+    else:
+        missing = ", ".join(t for t, p in tools.items() if not p)
+        checks.append(Check("ardour", False, f"missing {missing}: apt-get install ardour"))
+    checks.append(Check("jack", bool(shutil.which("jackd")),
+                        "jackd found" if shutil.which("jackd") else "jackd missing: apt-get install jackd2 "
+                                                                       "(needed for headless Ardour with OSC)"))
+    try:
+        from bridge.audio.synth import soundfont_path
+
+        checks.append(Check("soundfont", True, str(soundfont_path())))
+    except BridgeError as e:
+        checks.append(Check("soundfont", False, e.message))
+    from bridge.engines.registry import available_engines, get_engine
+
+    for name in available_engines():
+        try:
+            get_engine(name)
+            checks.append(Check(f"engine {name}", True, "usable"))
+        except BridgeError as e:
+            checks.append(Check(f"engine {name}", False, e.message))
+    checks.append(Check(f"osc port {cfg.osc_port}", _port_free(cfg.bind, cfg.osc_port, socket.SOCK_DGRAM),
+                        "free" if _port_free(cfg.bind, cfg.osc_port, socket.SOCK_DGRAM)
+                        else "in use (a daemon already running?)"))
+    if cfg.mcp_port:
+        free = _port_free(cfg.bind, cfg.mcp_port, socket.SOCK_STREAM)
+        checks.append(Check(f"mcp port {cfg.mcp_port}", free, "free" if free else "in use (a daemon already running?)"))
+    return checks

@@ -1,0 +1,41 @@
+"""The systemd unit and `resonant doctor`."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from bridge.cli import main as cli
+
+
+def test_unit_installs_and_verifies(tmp_path: Path) -> None:
+    assert cli(["service", "install", "--dir", str(tmp_path), "--no-enable"]) == 0
+    unit = tmp_path / "resonant.service"
+    text = unit.read_text()
+    assert "@RESONANT@" not in text and " serve" in text and "Restart=on-failure" in text
+    exe = text.split("ExecStart=", 1)[1].split()[0]
+    assert os.access(exe, os.X_OK)
+    if shutil.which("systemd-analyze") is None:
+        pytest.skip("systemd-analyze is not installed here")
+    proc = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_doctor_reports_every_part(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RESONANT_DATA_DIR", str(tmp_path))
+    cli(["doctor", "--json"])
+    checks = {c["name"]: c for c in json.loads(capsys.readouterr().out)}
+    assert {"config", "ardour", "jack", "soundfont", "engine arranger"} <= set(checks)
+    assert checks["engine arranger"]["ok"] and checks["soundfont"]["ok"]
+    if os.environ.get("CI") == "true":
+        assert checks["ardour"]["ok"] and checks["jack"]["ok"]
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[daemon]\nwhat = 1\n")
+    assert cli(["doctor", "--config", str(bad), "--json"]) == 1
+    assert json.loads(capsys.readouterr().out)[0]["ok"] is False
