@@ -291,6 +291,42 @@ def cmd_service_install(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_new(args: argparse.Namespace) -> int:
+    from bridge.newsession import create
+
+    def progress(fraction: float, stage: str) -> None:
+        if not args.json:
+            print(f"  [{fraction * 100:5.1f}%] {stage}", file=sys.stderr)
+
+    r = create(Path(args.dir), args.template, args.prompt, args.bars, args.seed, args.engine, args.loudness,
+               args.force, progress)
+    if args.json:
+        print(json.dumps({"ok": True, "session": str(r.session), "tempo_bpm": r.tempo_bpm, "key": r.key,
+                          "mix_lufs": r.mix_lufs, "mix_true_peak_db": r.mix_true_peak_db, "tracks": r.tracks,
+                          "understood": r.understood}))
+    else:
+        print(f"new session {r.session}: {r.tempo_bpm:g} BPM, {r.key}, {len(r.tracks)} tracks, mix "
+              f"{r.mix_lufs} LUFS ({r.mix_true_peak_db} dBTP); open it in Ardour")
+    return 0
+
+
+def cmd_install_templates(args: argparse.Namespace) -> int:
+    import shutil
+
+    from bridge.newsession import TEMPLATES
+
+    installed = []
+    for base in (Path(args.dir),) if args.dir else (Path.home() / ".config" / "ardour7" / "templates",
+                                                      Path.home() / ".config" / "ardour8" / "templates"):
+        for tpl in sorted(TEMPLATES.glob("*/*.template")):
+            dest = base / tpl.parent.name
+            dest.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(tpl, dest / tpl.name)
+            installed.append(str(dest / tpl.name))
+    print("\n".join(f"installed {p}" for p in installed))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="resonant", description=__doc__.splitlines()[0])
     p.add_argument("--version", action="version", version=f"resonant {__version__}")
@@ -342,6 +378,24 @@ def build_parser() -> argparse.ArgumentParser:
     srv.add_argument("--data-dir", help="where jobs and their stems are kept")
     srv.add_argument("--mcp-port", type=int, help="MCP over HTTP on --bind (default 9124; 0 = off)")
     srv.set_defaults(func=cmd_serve)
+
+    new = sub.add_parser("new", help="a new Ardour session from a template, every role generated")
+    new.add_argument("dir", help="the new session folder (its name names the session)")
+    new.add_argument("--template", default="band")
+    new.add_argument("--prompt", default="")
+    new.add_argument("--bars", type=int, default=8)
+    new.add_argument("--seed", type=int, default=0)
+    new.add_argument("--engine", default=None)
+    new.add_argument("--loudness", type=float, default=-16.0, help="mix loudness target, LUFS")
+    new.add_argument("--force", action="store_true", help="replace a session resonant new made in DIR before")
+    new.add_argument("--json", action="store_true")
+    new.set_defaults(func=cmd_new)
+
+    ard = sub.add_parser("ardour", help="install the bridge's Ardour templates")
+    ards = ard.add_subparsers(dest="action", required=True)
+    it = ards.add_parser("install-templates", help="copy the session templates for Ardour 7 and 8")
+    it.add_argument("--dir", help="install into this templates folder instead")
+    it.set_defaults(func=cmd_install_templates)
 
     doc = sub.add_parser("doctor", help="check the install: Ardour, JACK, SoundFont, engines, ports, config")
     doc.add_argument("--config")

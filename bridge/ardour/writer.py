@@ -180,6 +180,54 @@ class SessionEditor:
         self.result.playlist_ids[track.name] = pl.get("id")
         return pl.get("id")
 
+    def add_regions(self, track_name: str, clips: list[Clip]) -> str:
+        """Add clips to the playlist the track plays now (for a fresh track from a template)."""
+        track = self.session.track(track_name)
+        if track.kind != "audio":
+            raise InvalidInput(f"track {track_name!r} is a MIDI track; audio goes on audio tracks")
+        pl = next((p for p in self.root.iter("Playlist") if p.get("id") == track.playlist_id), None)
+        if pl is None:
+            raise MalformedSession(f"track {track_name!r} plays playlist {track.playlist_id}, which is missing")
+        layer = 1 + max((int(r.get("layering-index", "0")) for r in pl if r.tag == "Region"), default=-1)
+        for i, clip in enumerate(sorted(clips, key=lambda c: c.position)):
+            imp = self._stage_clip(clip, file_stem_for(track.name))
+            xmlparts.append(pl, xmlparts.playlist_region(self, self.new_id(), clip.name or f"{imp.target.stem}.1",
+                                                         imp.source_ids, clip.position, imp.frames, layer + i))
+        return pl.get("id")
+
+    def set_track_gain(self, track_name: str, gain: float) -> None:
+        """The track fader (amp gaincontrol), linear; Ardour's fader range is 0..2."""
+        if not 0.0 <= gain <= 2.0:
+            raise InvalidInput(f"gain {gain} is outside Ardour's fader range 0..2")
+        route = self._route(track_name)
+        for proc in route.iter("Processor"):
+            if proc.get("type") == "amp":
+                for c in proc:
+                    if c.tag == "Controllable" and c.get("name") == "gaincontrol":
+                        c.set("value", repr(float(gain)))
+                        return
+        raise MalformedSession(f"track {track_name!r} has no fader (amp) to set")
+
+    def set_constant_tempo(self, bpm: float) -> None:
+        """Set the tempo of a session that has one constant tempo and nothing placed yet (a new
+        session from a template); anything else keeps its map."""
+        if not 20 <= bpm <= 400:
+            raise InvalidInput(f"tempo {bpm} BPM is outside 20-400")
+        tm = self.root.find("TempoMap")
+        tempos = [t for t in tm.iter("Tempo")]
+        if len(tempos) != 1 or any(t.playlist_id and self.session.regions_of(t) for t in self.session.tracks):
+            raise InvalidInput("only a session with one tempo and no regions can have its tempo replaced")
+        t = tempos[0]
+        if self.v7:
+            t.set("npm", repr(float(bpm)))
+            t.set("enpm", repr(float(bpm)))
+        else:
+            t.set("beats-per-minute", repr(float(bpm)))
+            t.set("end-beats-per-minute", repr(float(bpm)))
+        from bridge.ardour.tempo import read_tempo_map
+
+        self.session.tempo_map = read_tempo_map(tm, self.session.version, self.session.sample_rate)
+
     def use_take(self, track_name: str, playlist: str) -> str:
         """Make an existing playlist of the track (by name or id) the one it plays."""
         route = self._route(track_name)

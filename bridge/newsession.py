@@ -1,0 +1,139 @@
+"""``resonant new``: a new Ardour session from a template, with every role generated, the stems
+balanced to a mix loudness target, and the session range set; ready to open in Ardour.
+
+The template is an Ardour session template (``daw_templates/NAME/NAME.template``, the same file
+``ardour7-new_session -t NAME`` uses once installed). Its tracks carry Resonant roles; each gets the
+stem of its role in its (empty) playlist.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from lxml import etree
+
+from bridge.ardour import Clip, SessionEditor, read_session
+from bridge.ardour.safety import atomic_write
+from bridge.errors import InvalidInput
+
+TEMPLATES = Path(__file__).resolve().parents[1] / "daw_templates"
+MARKER = ".resonant/created-by-new"
+SUBDIRS = ("interchange/{name}/audiofiles", "interchange/{name}/midifiles", "peaks", "analysis", "dead", "export",
+           "externals", "plugins")
+
+
+@dataclass
+class NewResult:
+    session: Path
+    tracks: list[dict[str, Any]] = field(default_factory=list)
+    tempo_bpm: float = 0.0
+    key: str | None = None
+    mix_lufs: float | None = None
+    mix_true_peak_db: float | None = None
+    understood: dict[str, Any] = field(default_factory=dict)
+
+
+def template_path(name: str) -> Path:
+    if not name or "/" in name or name.startswith("."):
+        raise InvalidInput(f"template {name!r}: give a template name such as 'band'")
+    p = TEMPLATES / name / f"{name}.template"
+    if not p.is_file():
+        known = sorted(d.name for d in TEMPLATES.iterdir() if (d / f"{d.name}.template").is_file())
+        raise InvalidInput(f"no template {name!r}; available: {', '.join(known)}")
+    return p
+
+
+def _prepare_folder(folder: Path, force: bool) -> None:
+    if folder.exists():
+        if not folder.is_dir():
+            raise InvalidInput(f"{folder} exists and is not a folder")
+        if any(folder.iterdir()):
+            if not force:
+                raise InvalidInput(f"{folder} is not empty; choose a new folder (or --force to replace a "
+                                   "session that resonant new made there before)")
+            if not (folder / MARKER).is_file():
+                raise InvalidInput(f"{folder} holds something resonant new did not make; --force only replaces "
+                                   "sessions it made itself")
+            shutil.rmtree(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+
+
+def create(folder: Path, template: str = "band", prompt: str = "", bars: int = 8, seed: int = 0,
+           engine: str | None = None, mix_lufs: float = -16.0, force: bool = False, progress=None) -> NewResult:
+    from bridge.audio.features import integrated_loudness
+    from bridge.audio.loudness import true_peak_db
+    from bridge.engines import GenerationRequest, get_engine
+    from bridge.engines.context import context_for
+    from bridge.music.prompt import parse_prompt
+    from bridge.music.styles import DEFAULT_STYLE, STYLES
+
+    if not -30.0 <= mix_lufs <= -6.0:
+        raise InvalidInput("the mix loudness target must be between -30 and -6 LUFS")
+    tpl = template_path(template)
+    folder = folder.expanduser().resolve()
+    name = folder.name
+    request = GenerationRequest(roles=["drums", "bass", "harmony", "melody"], bars=bars, prompt=prompt,
+                                seed=seed, engine=engine).validate()
+    _prepare_folder(folder, force)
+    try:
+        root = etree.parse(str(tpl)).getroot()
+        root.set("name", name)
+        for sub in SUBDIRS:
+            (folder / sub.format(name=name)).mkdir(parents=True, exist_ok=True)
+        (folder / MARKER).parent.mkdir(parents=True, exist_ok=True)
+        (folder / MARKER).write_text(f"template {template}\n")
+        file = folder / f"{name}.ardour"
+        atomic_write(file, b'<?xml version="1.0" encoding="UTF-8"?>\n' + etree.tostring(root, encoding="UTF-8")
+                     + b"\n")
+        session = read_session(file)
+        intent = parse_prompt(prompt)
+        bpm = intent.bpm or STYLES[intent.style or DEFAULT_STYLE].bpm
+        ed = SessionEditor(session)
+        ed.set_constant_tempo(bpm)
+        ed.commit()
+        session = read_session(file)
+        roles = {t.role: t for t in session.tracks if t.role}
+        missing = [r for r in request.roles if r not in roles]
+        if missing:
+            raise InvalidInput(f"template {template!r} has no track for {', '.join(missing)}")
+        request.sample_rate = session.sample_rate
+        stems = get_engine(engine).generate(request, context_for(session, request), progress or (lambda f, s: None))
+        mix = np.sum([st.audio.astype(np.float64) for st in stems], axis=0)
+        lufs = integrated_loudness(mix, session.sample_rate)
+        gain = 1.0 if lufs is None else 10 ** ((mix_lufs - lufs) / 20)
+        peak = true_peak_db(mix * gain)
+        if peak > -1.0:  # the target would clip: keep the mix under -1 dBTP instead
+            gain *= 10 ** ((-1.0 - peak) / 20)
+        gain = min(gain, 2.0)
+        tmp = folder / ".resonant" / "stems"
+        tmp.mkdir(parents=True, exist_ok=True)
+        import soundfile as sf
+
+        ed = SessionEditor(session)
+        result = NewResult(file, tempo_bpm=bpm, understood=stems[0].metadata.get("understood", {}),
+                           key=stems[0].metadata.get("plan", {}).get("key"))
+        for st in stems:
+            wav = tmp / f"{st.role}.wav"
+            sf.write(str(wav), st.audio, st.sample_rate, subtype="PCM_24")
+            track = roles[st.role]
+            ed.add_regions(track.name, [Clip(wav, st.start)])
+            ed.set_track_gain(track.name, gain)
+            if st.midi:
+                midi = folder / ".resonant" / "midi"
+                midi.mkdir(parents=True, exist_ok=True)
+                (midi / f"{track.name}.mid").write_bytes(st.midi)
+            result.tracks.append({"track": track.name, "role": st.role, "frames": int(st.audio.shape[0]),
+                                  "stem_lufs": st.metadata.get("loudness_lufs")})
+        ed.commit()
+        shutil.rmtree(tmp, ignore_errors=True)
+        final = integrated_loudness(mix * gain, session.sample_rate)
+        result.mix_lufs = round(final, 2) if final is not None else None
+        result.mix_true_peak_db = round(true_peak_db(mix * gain), 2)
+        return result
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)  # a half-made session is worse than none
+        raise
