@@ -327,6 +327,20 @@ def cmd_install_templates(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    from bridge.demo import run_demo
+
+    r = run_demo(Path(args.dir) if args.dir else None)
+    if args.json:
+        print(json.dumps(r))
+    else:
+        print(f"Demo session: {r['session']}  (open it in Ardour)")
+        print(f"  {', '.join(r['tracks'])}; {r['tempo_bpm']:g} BPM, {r['key']}; mix {r['mix_lufs']} LUFS")
+        print(f"Preview mix:  {r['mix']}  (rendered by {r['rendered_by']})")
+        print(f"Took {r['seconds']} s. Next: docs/getting-started.md")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="resonant", description=__doc__.splitlines()[0])
     p.add_argument("--version", action="version", version=f"resonant {__version__}")
@@ -378,6 +392,11 @@ def build_parser() -> argparse.ArgumentParser:
     srv.add_argument("--data-dir", help="where jobs and their stems are kept")
     srv.add_argument("--mcp-port", type=int, help="MCP over HTTP on --bind (default 9124; 0 = off)")
     srv.set_defaults(func=cmd_serve)
+
+    demo = sub.add_parser("demo", help="make a demo session with every role generated, and a preview mix")
+    demo.add_argument("dir", nargs="?", help="a new folder (default: ./resonant-demo-<date>-<time>)")
+    demo.add_argument("--json", action="store_true")
+    demo.set_defaults(func=cmd_demo)
 
     new = sub.add_parser("new", help="a new Ardour session from a template, every role generated")
     new.add_argument("dir", help="the new session folder (its name names the session)")
