@@ -8,7 +8,6 @@ import shutil
 import signal
 import subprocess
 import time
-import uuid
 from pathlib import Path
 
 import pytest
@@ -58,24 +57,33 @@ def test_generate_over_osc_then_ardour_lists_the_tracks(tmp_path: Path) -> None:
 
 
 def _with_ardour(folder: Path, c: OscClient) -> None:
-    server = f"resonant-{uuid.uuid4().hex[:8]}"
+    # one fixed name: the JACK registry holds few servers, and a name reused is a slot reused
+    server = "resonant-test"
     env = {**os.environ, **ARDOUR_ENV, "JACK_DEFAULT_SERVER": server}
     jack = subprocess.Popen(["jackd", "-n", server, "-d", "dummy", "-r", "48000", "-p", "1024"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     hardour = None
+    log = folder.parent / "hardour.log"
     try:
-        time.sleep(1.0)
-        hardour = subprocess.Popen([HARDOUR, str(folder), "Live"], stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL, env=env)
+        # wait until the JACK server really runs: hardour gives up at once without one
+        subprocess.run(["jack_wait", "-w", "-t", "30", "-s", server], env=env, capture_output=True, timeout=40)
         strips = None
-        with ArdourOsc(timeout=2.0) as ardour:
-            for _ in range(40):
-                try:
-                    strips, info = ardour.strip_list()
+        with ArdourOsc(timeout=2.0) as ardour, open(log, "w") as out:
+            for attempt in range(3):  # on a loaded machine hardour may still miss the server once
+                hardour = subprocess.Popen([HARDOUR, str(folder), "Live"], stdout=out, stderr=subprocess.STDOUT,
+                                           env=env)
+                for _ in range(40):
+                    try:
+                        strips, info = ardour.strip_list()
+                        break
+                    except ArdourUnreachable:
+                        if hardour.poll() is not None:
+                            break
+                        time.sleep(1.0)
+                if strips is not None:
                     break
-                except ArdourUnreachable:
-                    assert hardour.poll() is None, "hardour exited"
-                    time.sleep(1.0)
+                assert attempt < 2, "hardour exited three times:\n" + log.read_text()[-3000:]
+                time.sleep(2.0)
         assert strips is not None, "Ardour's OSC surface never answered"
         assert {s.name for s in strips if s.kind == "AT"} == {"Drums", "Bass"}
         assert info["sample_rate"] == 48000
@@ -85,7 +93,13 @@ def _with_ardour(folder: Path, c: OscClient) -> None:
         assert got[-1][0] == "/resonant/ardour/strips/end", got[-1]
         assert {m[1][1] for m in got if m[0] == "/resonant/ardour/strips" and m[1][0] == "AT"} == {"Drums", "Bass"}
     finally:
-        for p in (hardour, jack):
-            if p is not None and p.poll() is None:
-                p.send_signal(signal.SIGKILL)
-                p.wait(10)
+        if hardour is not None and hardour.poll() is None:
+            hardour.send_signal(signal.SIGKILL)
+            hardour.wait(10)
+        if jack.poll() is None:
+            jack.send_signal(signal.SIGTERM)  # killed hard, jackd would leave its registry slot behind
+            try:
+                jack.wait(10)
+            except subprocess.TimeoutExpired:
+                jack.kill()
+                jack.wait(10)
