@@ -14,7 +14,6 @@ import argparse
 import asyncio
 import shutil
 import signal
-import socket
 import statistics
 import sys
 import tempfile
@@ -30,7 +29,7 @@ from mcp.client.streamable_http import streamable_http_client  # noqa: E402
 from bridge.config import load_config  # noqa: E402
 from bridge.service import BridgeService  # noqa: E402
 from mcp_server.server import build_server  # noqa: E402
-from tests.daemon_tools import start_daemon  # noqa: E402
+from tests.daemon_tools import free_port, start_daemon  # noqa: E402
 
 ARGS = {"analyze": False}
 
@@ -64,10 +63,7 @@ async def main(n: int) -> None:
     async with Client(params) as c:
         await c.call_tool("describe_session", args)
         rows["MCP stdio"] = await timed(lambda: c.call_tool("describe_session", args), n)
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
+    port = free_port()
     proc, _ = start_daemon(tmp / "d3", "--mcp-port", str(port))
     try:
         token = (tmp / "d3" / "mcp-token").read_text().strip()

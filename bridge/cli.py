@@ -17,14 +17,16 @@ from bridge.ardour import Clip, SessionEditor, read_session
 from bridge.ardour.model import ROLES, Session
 from bridge.ardour.reader import find_session_file
 from bridge.ardour.safety import check_inside, session_roots_from_env
+from bridge.ardour.tempo import parse_bar_range
 from bridge.errors import BridgeError, InvalidInput, WriteRefused
 
 EXIT_ERROR, EXIT_USAGE, EXIT_REFUSED = 1, 2, 3
 
 
 def _open(path: str) -> Session:
-    check_inside(find_session_file(path), session_roots_from_env())
-    return read_session(path)
+    file = find_session_file(path)
+    check_inside(file, session_roots_from_env())
+    return read_session(file)
 
 
 def _table(rows: list[list[str]], header: list[str]) -> str:
@@ -140,19 +142,6 @@ def cmd_lock(args: argparse.Namespace, locked: bool) -> int:
     return _written(args, f"{word} track {track.name!r}" + (f" (role {role})" if role else ""), ed.commit())
 
 
-def _bars(text: str | None) -> tuple[int, int] | None:
-    if text is None:
-        return None
-    a, sep, b = text.partition("-")
-    try:
-        first, last = int(a), int(b) if sep else int(a)
-    except ValueError:
-        raise InvalidInput(f"--bars {text!r}: give A-B, e.g. 9-24") from None
-    if first < 1 or last < first:
-        raise InvalidInput(f"--bars {text!r}: bars count from 1 and A <= B")
-    return first, last
-
-
 def _tracks(s: Session, names: str | None) -> list | None:
     if not names:
         return None
@@ -163,7 +152,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from bridge.audio.analysis import analyze, describe
 
     s = _open(args.path)
-    ctx = analyze(s, _tracks(s, args.tracks), _bars(args.bars))
+    ctx = analyze(s, _tracks(s, args.tracks), parse_bar_range(args.bars))
     print(json.dumps(ctx.to_dict(), indent=2) if args.json else describe(ctx))
     return 0
 
@@ -182,7 +171,7 @@ def cmd_mixdown(args: argparse.Namespace) -> int:
         raise InvalidInput(f"{out.name}: the mixdown is written as WAV; name it .wav")
     tracks = _tracks(s, args.tracks)
     if args.bars:
-        start, end, _, _ = bar_range(s, _bars(args.bars))
+        start, end, _, _ = bar_range(s, parse_bar_range(args.bars))
     else:
         start = end = None
     audio = render(s, tracks, start, end)

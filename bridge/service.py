@@ -356,7 +356,7 @@ class BridgeService:
             return ed, placed
 
         ed, placed = await asyncio.to_thread(stage)
-        targets = [str(imp.target) for imp in ed._imports]
+        targets = [str(p) for p in ed.planned_files]
         await self.store.transition(job.id, ("running",), "delivering", pending_files=targets)
         self._publish({"event": "status", "job": job.id, "status": "delivering"})
         result = await asyncio.to_thread(ed.commit)

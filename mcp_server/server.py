@@ -23,6 +23,7 @@ from mcp.server.mcpserver.resources.templates import ResourceSecurity
 from pydantic import BaseModel, Field
 
 from bridge import __version__
+from bridge.ardour.tempo import parse_bar_range
 from bridge.errors import BridgeError
 
 Role = Literal["drums", "bass", "harmony", "melody"]
@@ -105,15 +106,6 @@ def _tool_errors(fn):
     return wrapper
 
 
-def _bars(text: str | None) -> tuple[int, int] | None:
-    if not text:
-        return None
-    a, b = (int(x) for x in text.split("-"))
-    if a < 1 or b < a:
-        raise ToolError(f"bars {text!r}: give A-B with 1 <= A <= B")
-    return a, b
-
-
 def _job(j: dict) -> JobInfo:
     hints = {
         "pending": "Queued. Call job_status with this id (wait_seconds up to 50) until it is done.",
@@ -181,22 +173,14 @@ def build_server(service, token: str | None = None, url: str | None = None) -> M
         for t in d["tracks"]:
             bars = [r["bar"] for r in t["regions"]]
             tracks.append(TrackInfo(name=t["name"], kind=t["kind"], role=t["role"], role_guessed=t["role_guessed"],
-                                    locked=t["locked"], take=next((p for p in t["takes"] if p), None),
-                                    takes=len(t["takes"]), regions=len(t["regions"]),
-                                    first_bar=min(bars) if bars else None, last_bar=max(bars) if bars else None))
-        for info, t in zip(tracks, d["tracks"], strict=True):
-            s = await service.takes(session, t["name"])
-            info.take = s["active"]
-        end = d["session_range"][1] if d["session_range"] else 0
+                                    locked=t["locked"], take=t["take"], takes=len(t["takes"]),
+                                    regions=len(t["regions"]), first_bar=min(bars) if bars else None,
+                                    last_bar=max(bars) if bars else None))
         info = SessionInfo(name=d["name"], file=d["file"], sample_rate=d["sample_rate"],
                            tempo_bpm=tm["tempos"][0]["bpm"], meter=f"{tm['meters'][0]['divisions_per_bar']:g}/"
                                                                      f"{tm['meters'][0]['note_value']}",
-                           tempo_changes=len(tm["tempos"]) - 1, length_bars=0.0, tracks=tracks, locked=d["locked"])
-        if end:
-            from bridge.ardour.reader import read_session
-
-            s = await asyncio.to_thread(read_session, d["file"])
-            info.length_bars = round(s.tempo_map.bar_at_samples(end) - 1, 2)
+                           tempo_changes=len(tm["tempos"]) - 1, length_bars=d["length_bars"], tracks=tracks,
+                           locked=d["locked"])
         if analyze and d["locked"]:
             a = await service.analysis(session)
             info.key = a["key"]
@@ -244,7 +228,8 @@ def build_server(service, token: str | None = None, url: str | None = None) -> M
                          wait_seconds: Wait = 20.0, ctx: Context | None = None) -> JobInfo:
         """Write a new take of one unlocked track (or only bars A-B of it, joined smoothly to the rest). The old
         take stays in the session: use takes to list and choose. loyalty 1 keeps close to the old notes."""
-        j = await service.regenerate(session, track, bars=_bars(bars), prompt=prompt, seed=seed, loyalty=loyalty)
+        j = await service.regenerate(session, track, bars=parse_bar_range(bars), prompt=prompt, seed=seed,
+                                     loyalty=loyalty)
         return _job(await wait_for(j["id"], wait_seconds, ctx))
 
     @mcp.tool()
@@ -284,7 +269,7 @@ def build_server(service, token: str | None = None, url: str | None = None) -> M
                              bars: BarRange | None = None) -> PreviewInfo:
         """Render a stereo WAV of the session (or some tracks / bars) as Ardour plays it, to listen to or
         analyse. Returns the file path and its loudness."""
-        return PreviewInfo(**await service.preview(session, list(tracks) if tracks else None, _bars(bars)))
+        return PreviewInfo(**await service.preview(session, list(tracks) if tracks else None, parse_bar_range(bars)))
 
     @mcp.resource("resonant://config", mime_type="application/json")
     def config_resource() -> str:

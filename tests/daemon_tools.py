@@ -15,6 +15,15 @@ from pythonosc.osc_message import OscMessage
 from bridge.osc.server import build
 
 
+def free_port() -> int:
+    """A TCP port nobody listens on right now (for the daemon's MCP HTTP endpoint)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
 def start_daemon(data_dir: Path, *extra: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen, int]:
     data_dir.mkdir(parents=True, exist_ok=True)
     # the log goes to a file: an unread pipe would fill up and block the daemon

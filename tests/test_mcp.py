@@ -6,7 +6,6 @@ import asyncio
 import os
 import shutil
 import signal
-import socket
 import sys
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from bridge.service import BridgeService
 from mcp_server.server import build_server
 from tests import ardour_tools
 from tests.ardour_tools import folder_state
-from tests.daemon_tools import start_daemon
+from tests.daemon_tools import free_port, start_daemon
 from tests.synth import bass_and_chords
 from tests.test_analysis import make_session
 
@@ -179,16 +178,8 @@ def test_stdio(song: Path, tmp_path: Path) -> None:
     run(go())
 
 
-def _free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def test_http_needs_the_token(song: Path, tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     proc, _ = start_daemon(tmp_path / "data", "--mcp-port", str(port))
     url = f"http://127.0.0.1:{port}/mcp"
     try:

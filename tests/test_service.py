@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import signal
@@ -44,14 +45,23 @@ def run(coro):
     return asyncio.run(coro)
 
 
+@contextlib.asynccontextmanager
+async def running(config):
+    """A started service, stopped whatever the test does."""
+    svc = await BridgeService.start(config)
+    try:
+        yield svc
+    finally:
+        await svc.stop()
+
+
 def test_generate_regenerate_cancel_and_history(tmp_path: Path, config) -> None:
     song = new_session(tmp_path)
 
     async def go() -> None:
-        svc = await BridgeService.start(config)
-        events: list[dict] = []
-        svc.subscribe(events.append)
-        try:
+        async with running(config) as svc:
+            events: list[dict] = []
+            svc.subscribe(events.append)
             job = await svc.generate(str(song), ["drums", "bass"], bars=4, prompt="house", seed=1)
             assert job["status"] == "pending"
             done = await wait(svc, job["id"])
@@ -81,8 +91,6 @@ def test_generate_regenerate_cancel_and_history(tmp_path: Path, config) -> None:
             # and the worker still works after being restarted by the cancel
             j4 = await wait(svc, (await svc.generate(None, ["bass"], bars=1))["id"])
             assert j4["status"] == "done" and Path(j4["delivery"]["folder"], "bass.wav").is_file()
-        finally:
-            await svc.stop()
 
     run(go())
 
@@ -92,8 +100,7 @@ def test_bad_calls_change_nothing(tmp_path: Path, config) -> None:
     before = folder_state(song)
 
     async def go() -> None:
-        svc = await BridgeService.start(config)
-        try:
+        async with running(config) as svc:
             for call, code in [
                 (svc.generate(str(song), ["vocals"]), "invalid_input"),
                 (svc.generate(str(song), ["bass"], bars=0), "invalid_input"),
@@ -110,8 +117,6 @@ def test_bad_calls_change_nothing(tmp_path: Path, config) -> None:
                 with pytest.raises(BridgeError) as e:
                     await call
                 assert e.value.code == code, (e.value.code, e.value.message)
-        finally:
-            await svc.stop()
 
     run(go())
     assert folder_state(song) == before
@@ -124,8 +129,7 @@ def test_roots_and_full_queue(tmp_path: Path) -> None:
     cfg.session_roots = [inside]
 
     async def go() -> None:
-        svc = await BridgeService.start(cfg)
-        try:
+        async with running(cfg) as svc:
             with pytest.raises(BridgeError) as e:
                 await svc.describe_session(str(song_out))
             assert e.value.code == "unsafe_path"
@@ -137,8 +141,6 @@ def test_roots_and_full_queue(tmp_path: Path) -> None:
                 await svc.generate(None, ["drums"], bars=1)
             assert e.value.code == "queue_full"
             await svc.cancel(first["id"])
-        finally:
-            await svc.stop()
 
     run(go())
 
@@ -148,8 +150,7 @@ def test_worker_killed_mid_job_fails_the_job_and_recovers(tmp_path: Path, config
     before = folder_state(song)
 
     async def go() -> None:
-        svc = await BridgeService.start(config)
-        try:
+        async with running(config) as svc:
             job = await svc.generate(str(song), ["drums", "bass", "harmony", "melody"], bars=96, prompt="metal")
             await asyncio.sleep(1.5)
             os.kill(svc.worker.proc.pid, signal.SIGKILL)
@@ -158,8 +159,6 @@ def test_worker_killed_mid_job_fails_the_job_and_recovers(tmp_path: Path, config
             assert folder_state(song) == before  # nothing half-delivered
             again = await wait(svc, (await svc.generate(str(song), ["bass"], bars=1))["id"])
             assert again["status"] == "done"
-        finally:
-            await svc.stop()
 
     run(go())
 
@@ -177,14 +176,11 @@ def test_recovery_after_a_crash(tmp_path: Path) -> None:
         stray.write_bytes(b"RIFF half a delivery")
         await store.update(b.id, status="delivering", pending_files=[str(stray)])
         await store.close()
-        svc = await BridgeService.start(load_config(data_dir=str(tmp_path / "data"), env={}))
-        try:
+        async with running(load_config(data_dir=str(tmp_path / "data"), env={})) as svc:
             ja, jb = await svc.job(a.id), await svc.job(b.id)
             assert ja["status"] == jb["status"] == "failed"
             assert "running" in ja["error"] and "delivering" in jb["error"]
             assert not stray.exists()  # the unregistered file of the cut-off delivery is gone
-        finally:
-            await svc.stop()
 
     run(go())
 

@@ -276,11 +276,14 @@ class Session:
             "sample_rate": self.sample_rate, "program_version": self.program_version,
             "tempo_map": self.tempo_map.to_dict(),
             "session_range": list(self.session_range) if self.session_range else None,
+            "length_bars": round(self.tempo_map.bar_at_samples(self.session_range[1]) - 1, 2)
+            if self.session_range else 0.0,
             "master": {"id": self.master.id, "inputs": self.master.n_inputs} if self.master else None,
             "tracks": [
                 {"id": t.id, "name": t.name, "kind": t.kind, "order": t.order, "role": t.role,
                  "role_guessed": t.role_guessed, "locked": t.locked, "active": t.active,
                  "muted": t.muted, "gain": t.gain, "inputs": t.n_inputs, "playlist": t.playlist_id,
+                 "take": self.playlist_of(t).name if self.playlist_of(t) else None,
                  "takes": [p.name for p in self.takes_of(t)],
                  "regions": [region(r) for r in self.regions_of(t)]}
                 for t in self.tracks

@@ -167,13 +167,7 @@ def _int(el: etree._Element, name: str, default: int | None = None) -> int:
 
 
 def _float(el: etree._Element, name: str, default: float) -> float:
-    v = el.get(name)
-    if v is None:
-        return default
-    try:
-        return float(v)
-    except ValueError:
-        raise MalformedSession(f"<{el.tag}> {name}={v!r} is not a number") from None
+    return _num(el.get, name, default, float, el.tag)
 
 
 def _bool(el: etree._Element, name: str, default: bool) -> bool:
@@ -304,14 +298,16 @@ def _curve(el: etree._Element | None, ctx: _Ctx) -> Curve:
     return Curve(tuple(points), default=False, interpolation=al.get("interpolation-style", ""))
 
 
-def _num(get: Callable[[str], str | None], key: str, default: float, conv: type = float) -> float:
+def _num(get: Callable[[str], str | None], key: str, default: float, conv: type = float,
+         tag: str = "Region") -> float:
+    """A numeric attribute through a bound ``el.get`` (cheap in the region loop), or ``default``."""
     v = get(key)
     if v is None:
         return default
     try:
         return conv(v)
     except ValueError:
-        raise MalformedSession(f"region attribute {key}={v!r} is not a number") from None
+        raise MalformedSession(f"<{tag}> {key}={v!r} is not a number") from None
 
 
 def _v7_times(start_text: str, length_text: str, name: str, ctx: _Ctx

@@ -22,7 +22,7 @@ from bridge.ardour.timeline import (
     samples_to_superclock,
     superclock_to_samples,
 )
-from bridge.errors import MalformedSession
+from bridge.errors import InvalidInput, MalformedSession
 
 
 @dataclass(slots=True)
@@ -216,6 +216,20 @@ class TempoMap:
                 for m in self.meters
             ],
         }
+
+
+def parse_bar_range(text: str | None) -> tuple[int, int] | None:
+    """"A-B" (or "A") as (first, last) bars; None for no text. Shared by the CLI, OSC and MCP."""
+    if not text:
+        return None
+    a, sep, b = text.partition("-")
+    try:
+        first, last = int(a), int(b) if sep else int(a)
+    except ValueError:
+        raise InvalidInput(f"bars {text!r}: give A-B, e.g. 9-16") from None
+    if first < 1 or last < first:
+        raise InvalidInput(f"bars {text!r}: bars count from 1 and A <= B")
+    return first, last
 
 
 # -- reading ---------------------------------------------------------------------------------------

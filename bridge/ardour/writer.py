@@ -281,6 +281,11 @@ class SessionEditor:
         if locked is not None:
             res.set("locked", "1" if locked else "0")
 
+    @property
+    def planned_files(self) -> list[Path]:
+        """Where ``commit()`` will place the audio files staged so far."""
+        return [imp.target for imp in self._imports]
+
     def set_control_protocol(self, name: str, active: bool) -> None:
         """Switch one of Ardour's control surfaces (e.g. "Open Sound Control (OSC)") on or off."""
         protocols = self.root.find("ControlProtocols")

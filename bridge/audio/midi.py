@@ -19,14 +19,18 @@ class Note:
     end_quarters: float
 
 
-def read_smf(path: Path) -> list[tuple[float, float, int, int]]:
-    """(start, end) in quarter notes from the file's start, pitch, velocity; the file's own PPQN."""
+def read_smf(source: Path | bytes) -> list[tuple[float, float, int, int]]:
+    """(start, end) in quarter notes from the file's start, pitch, velocity; the file's own PPQN.
+    ``source`` is a file, or the file's bytes."""
+    import io
+
     import mido
 
     try:
-        mf = mido.MidiFile(str(path))
+        mf = mido.MidiFile(file=io.BytesIO(source)) if isinstance(source, bytes) else mido.MidiFile(str(source))
     except (OSError, EOFError, ValueError, KeyError, IndexError) as e:
-        raise AudioFileError(f"cannot read MIDI file {path.name}: {e}") from None
+        what = "MIDI data" if isinstance(source, bytes) else f"MIDI file {source.name}"
+        raise AudioFileError(f"cannot read {what}: {e}") from None
     ppq = mf.ticks_per_beat or 480
     notes: list[tuple[float, float, int, int]] = []
     for tr in mf.tracks:

@@ -57,13 +57,15 @@ def _soundfont_bytes(path: str) -> bytes:
     return data
 
 
-def _smf(events: list[tuple[int, list]], ppq: int, tempos: list[tuple[int, int]]) -> bytes:
+def _smf(events: list[tuple[int, list]], ppq: int, tempos: list[tuple[int, int]], name: str | None = None) -> bytes:
     """A format-0 file from (tick, [mido messages]) and (tick, microseconds per quarter)."""
     import mido
 
     mf = mido.MidiFile(type=0, ticks_per_beat=ppq)
     track = mido.MidiTrack()
     mf.tracks.append(track)
+    if name is not None:
+        track.append(mido.MetaMessage("track_name", name=name, time=0))
     timeline: list[tuple[int, int, object]] = [(t, 0, mido.MetaMessage("set_tempo", tempo=us)) for t, us in tempos]
     for i, (tick, msgs) in enumerate(events):
         for m in msgs:
@@ -133,7 +135,6 @@ def musical_smf(notes: list[NoteEvent], program: int, drums: bool, tempo_map: Te
                 first_quarter: float, name: str) -> bytes:
     """The stem as a standard MIDI file for the user: 960 PPQ from the first bar, with the
     session's tempo changes (ramps stepped every quarter note)."""
-    import mido
 
     tempos = []
     end_q = max((n.start + n.duration for n in notes), default=0.0)
@@ -146,9 +147,4 @@ def musical_smf(notes: list[NoteEvent], program: int, drums: bool, tempo_map: Te
         q += 1.0
     ev = [(int(round(n.start * _MUSICAL_PPQ)), int(round((n.start + n.duration) * _MUSICAL_PPQ)), n.pitch, n.velocity)
           for n in notes]
-    data = _smf(_messages(ev, program, drums), _MUSICAL_PPQ, tempos or [(0, 500000)])
-    mf = mido.MidiFile(file=io.BytesIO(data))
-    mf.tracks[0].insert(0, mido.MetaMessage("track_name", name=name))
-    buf = io.BytesIO()
-    mf.save(file=buf)
-    return buf.getvalue()
+    return _smf(_messages(ev, program, drums), _MUSICAL_PPQ, tempos or [(0, 500000)], name)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import random
 import time
-from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -19,25 +18,13 @@ from bridge.audio.features import integrated_loudness
 from bridge.audio.loudness import normalise
 from bridge.audio.midi import read_smf
 from bridge.audio.synth import musical_smf, render_notes
-from bridge.engines.base import GenerationRequest, PreviousTake, Progress, Stem, no_progress
+from bridge.engines.base import GenerationContext, GenerationRequest, PreviousTake, Progress, Stem, no_progress
 from bridge.music.parts import WRITERS, NoteEvent
 from bridge.music.plan import Plan, make_plan
 from bridge.music.prompt import parse_prompt
 from bridge.music.styles import DEFAULT_STYLE, STYLES
 
 CROSSFADE_S = 0.010
-
-
-@dataclass
-class GenerationContext:
-    """What generation must fit: the session's tempo map and, when tracks are locked, their
-    analysis over the bars being written (``bridge.audio.analysis.MusicalContext``)."""
-
-    tempo_map: TempoMap
-    musical: object | None = None
-    locked_roles: list[str] = field(default_factory=list)
-    locked_pitches: list[int] = field(default_factory=list)
-    source: str = "prompt"  # "session" when the tempo map is a session's
 
 
 class ArrangerEngine:
@@ -122,13 +109,7 @@ def _keep_from_previous(notes: list[NoteEvent], prev: PreviousTake, plan: Plan, 
     """Bar by bar, with probability ``loyalty``, keep the previous take's notes: the same bar when
     it is inside the previous take (regeneration), else the matching bar of its last phrase
     (extension)."""
-    import tempfile
-    from pathlib import Path
-
-    with tempfile.NamedTemporaryFile(suffix=".mid") as f:
-        f.write(prev.midi)
-        f.flush()
-        old = read_smf(Path(f.name))
+    old = read_smf(prev.midi)
     prev_q = tm.quarters_at_samples(prev.start)
     bq = plan.bar_quarters
     by_bar: dict[int, list[tuple[float, float, int, int]]] = {}

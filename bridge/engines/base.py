@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from bridge.ardour.tempo import TempoMap
 from bridge.errors import InvalidInput
 
 ROLES = ("drums", "bass", "harmony", "melody")
@@ -116,8 +117,20 @@ class Stem:
         return d
 
 
+@dataclass
+class GenerationContext:
+    """What generation must fit: the session's tempo map and, when tracks are locked, their
+    analysis over the bars being written (``bridge.audio.analysis.MusicalContext``)."""
+
+    tempo_map: TempoMap
+    musical: object | None = None
+    locked_roles: list[str] = field(default_factory=list)
+    locked_pitches: list[int] = field(default_factory=list)
+    source: str = "prompt"  # "session" when the tempo map is a session's
+
+
 class Engine(Protocol):
     name: str
 
-    def generate(self, request: GenerationRequest, context: Any, progress: Progress = no_progress
-                 ) -> list[Stem]: ...
+    def generate(self, request: GenerationRequest, context: GenerationContext | None,
+                 progress: Progress = no_progress) -> list[Stem]: ...

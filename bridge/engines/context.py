@@ -6,8 +6,7 @@ from __future__ import annotations
 from bridge.ardour.model import Session
 from bridge.audio.analysis import analyze
 from bridge.audio.midi import track_notes
-from bridge.engines.arranger import GenerationContext
-from bridge.engines.base import GenerationRequest
+from bridge.engines.base import GenerationContext, GenerationRequest
 
 
 def context_for(session: Session, request: GenerationRequest) -> GenerationContext:

@@ -19,6 +19,7 @@ from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 
 from bridge import __version__
+from bridge.ardour.tempo import parse_bar_range
 from bridge.errors import BridgeError, InvalidInput
 
 log = logging.getLogger("resonant.osc")
@@ -82,16 +83,6 @@ def _messages(data: bytes, depth: int = 0):
                 yield item
     else:
         yield OscMessage(data)
-
-
-def _bars(text: str) -> tuple[int, int] | None:
-    if not text:
-        return None
-    a, sep, b = text.partition("-")
-    try:
-        return (int(a), int(b) if sep else int(a))
-    except ValueError:
-        raise InvalidInput(f"bars {text!r}: give A-B, e.g. 9-16") from None
 
 
 class OscServer(asyncio.DatagramProtocol):
@@ -233,7 +224,7 @@ class OscServer(asyncio.DatagramProtocol):
 
     async def regenerate(self, addr: Addr, path: str, track: str, bars: str = "", prompt: str = "",
                          seed: int = 0) -> list[Reply]:
-        job = await self.service.regenerate(path, track, bars=_bars(bars), prompt=prompt, seed=seed)
+        job = await self.service.regenerate(path, track, bars=parse_bar_range(bars), prompt=prompt, seed=seed)
         return [("/resonant/regenerate", [job["id"]])]
 
     async def job_status(self, addr: Addr, job_id: str) -> list[Reply]:
