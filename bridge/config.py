@@ -69,7 +69,7 @@ _TOML_KEYS = {
 _ENV = {"RESONANT_BIND": "bind", "RESONANT_OSC_PORT": "osc_port", "RESONANT_MCP_PORT": "mcp_port",
         "RESONANT_DATA_DIR": "data_dir",
         "RESONANT_SESSION_ROOTS": "session_roots", "RESONANT_ENGINE": "default_engine",
-        "RESONANT_SOUNDFONT": "soundfont"}
+        "RESONANT_SOUNDFONT": "soundfont", "RESONANT_ACK_TIMEOUT_S": "ack_timeout_s"}
 
 
 def _coerce(name: str, value: Any) -> Any:

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bridge.ardour import Clip, SessionEditor, read_session
+from bridge.ardour import SessionEditor, read_session
 from bridge.ardour.model import ROLES, Session
 from bridge.ardour.reader import find_session_file
 from bridge.ardour.safety import check_inside
@@ -24,14 +23,14 @@ from bridge.config import Config
 from bridge.engines.base import ROLES as GEN_ROLES
 from bridge.engines.registry import available_engines
 from bridge.errors import BridgeError, InvalidInput
-from bridge.jobs.generation import MIDI_DIR, request_from
+from bridge.hotdrop.delivery import Deliverer
+from bridge.jobs.generation import request_from
 from bridge.jobs.store import ACTIVE, Job, JobStore
 from bridge.jobs.worker import JobCancelled, Worker, job_dir
 
 log = logging.getLogger("resonant.service")
 
 Listener = Callable[[dict[str, Any]], None]
-TRACK_NAMES = {"drums": "Drums", "bass": "Bass", "harmony": "Harmony", "melody": "Melody"}
 
 
 class BridgeService:
@@ -48,6 +47,7 @@ class BridgeService:
 
         self.watcher = SessionWatcher()
         self.watcher.subscribe(self._publish)
+        self.delivery = Deliverer(config.ack_timeout_s, on_stage=self._delivery_stage)
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -81,11 +81,15 @@ class BridgeService:
         """Stop cleanly: a delivery in progress finishes (it is short and all-or-nothing), running
         and pending jobs are cancelled and recorded as such, then the worker and the store close."""
         self._stopping = True
-        delivering = [j.id for j in await self.store.list(status="delivering")]
+
+        async def writing() -> list[str]:  # a wait for Ardour's acknowledgement is not worth waiting for
+            return [j.id for j in await self.store.list(status="delivering") if j.id not in self.delivery.waiting]
+
+        delivering = await writing()
         deadline = time.monotonic() + grace_s
         while delivering and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
-            delivering = [j.id for j in await self.store.list(status="delivering")]
+            delivering = await writing()
         await self.watcher.stop()
         await self.worker.stop()
         if self._tasks:
@@ -332,42 +336,19 @@ class BridgeService:
                        "delivery": job.delivery})
 
     async def _deliver(self, job: Job, stems: list[dict]) -> dict:
-        """Write the stems into the (closed) session: new tracks, or a new take on the track."""
+        return await self.delivery.deliver(job, stems)
 
-        def stage() -> tuple[SessionEditor, dict]:
-            s = read_session(job.session)
-            ed = SessionEditor(s, allow_missing_sources=True)
-            placed: dict[str, Any] = {"method": "session", "tracks": []}
-            if job.kind == "regenerate":
-                st = stems[0]
-                pl = ed.add_take(job.track, [Clip(Path(st["wav"]), st["start"])])
-                placed["tracks"].append({"track": job.track, "role": st["role"], "playlist": pl})
-            else:
-                names = {t.name.lower() for t in s.tracks} | {b.name.lower() for b in s.busses}
-                for st in stems:
-                    base = TRACK_NAMES[st["role"]]
-                    name, n = base, 1
-                    while name.lower() in names:
-                        n += 1
-                        name = f"{base} {n}"
-                    names.add(name.lower())
-                    ed.add_audio_track(name, [Clip(Path(st["wav"]), st["start"])], role=st["role"])
-                    placed["tracks"].append({"track": name, "role": st["role"]})
-            return ed, placed
+    async def _delivery_stage(self, job_id: str, stage: str, files: list[str]) -> None:
+        # files the delivery is about to place in the session: a restart removes them if the
+        # session never got to reference them (see recover)
+        await self.store.transition(job_id, ("running", "delivering"), "delivering", pending_files=files,
+                                    stage=stage)
+        self._publish({"event": "status", "job": job_id, "status": "delivering", "stage": stage})
 
-        ed, placed = await asyncio.to_thread(stage)
-        targets = [str(p) for p in ed.planned_files]
-        await self.store.transition(job.id, ("running",), "delivering", pending_files=targets)
-        self._publish({"event": "status", "job": job.id, "status": "delivering"})
-        result = await asyncio.to_thread(ed.commit)
-        # keep each stem's MIDI next to the session, under the audio file's name, for later takes
-        midi_dir = Path(job.session).parent / MIDI_DIR
-        for st, target in zip(stems, targets, strict=True):
-            if st.get("mid"):
-                midi_dir.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(st["mid"], midi_dir / (Path(target).stem + ".mid"))
-        placed["files"] = [str(p) for p in result.created]
-        return placed
+    def acknowledge(self, job_id: str, status: str = "ok", detail: str = "") -> bool:
+        """Ardour's hook says it imported (or could not import) a drop; see bridge.hotdrop."""
+        log.info("ack from Ardour for %s: %s %s", job_id, status, detail)
+        return self.delivery.acknowledge(job_id)
 
     async def job(self, job_id: str) -> dict:
         return (await self.store.get(job_id)).to_dict()

@@ -108,6 +108,7 @@ class OscServer(asyncio.DatagramProtocol):
             "/resonant/ardour/strips": Route("", self.ardour_strips,
                                              "-> one message per strip Ardour shows, then end"),
             "/resonant/ardour/save": Route("", self.ardour_save, "-> 1 once /save_state was sent to Ardour"),
+            "/resonant/ack": Route("ss|s", self.ack, "job status(ok/error) [detail] -> job 1 (0: nobody waits)"),
             "/resonant/subscribe": Route("|i", self.subscribe, "[port] -> 1; job events to that port"),
             "/resonant/unsubscribe": Route("|i", self.unsubscribe, "[port] -> 0"),
         }
@@ -248,6 +249,11 @@ class OscServer(asyncio.DatagramProtocol):
     async def ardour_save(self, addr: Addr) -> list[Reply]:
         await self.service.ardour_save()
         return [("/resonant/ardour/save", [1])]
+
+    async def ack(self, addr: Addr, job_id: str, status: str, detail: str = "") -> list[Reply]:
+        if status not in ("ok", "error"):
+            raise InvalidInput("status must be ok or error")
+        return [("/resonant/ack", [job_id, int(self.service.acknowledge(job_id, status, detail))])]
 
     async def subscribe(self, addr: Addr, port: int = 0) -> list[Reply]:
         if not 0 <= port <= 65535:

@@ -1,0 +1,191 @@
+"""Delivering finished stems into a session, by whichever path the session's state allows.
+
+- Closed session: the XML is edited (a new take on the track, or new tracks with roles), all or
+  nothing, with backups, under the session lock (``SessionEditor.commit``).
+- Open in Ardour: the XML is Ardour's; the stems and a manifest go into the session's inbox, the
+  Lua hook inside Ardour imports them and acknowledges, and the job is done only then. Without an
+  acknowledgement within the timeout the job fails with a message that says where the files are;
+  the drop stays in the inbox, so the hook still imports it when it runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import soundfile as sf
+
+from bridge.ardour import Clip, SessionEditor, read_session
+from bridge.ardour.model import Session
+from bridge.ardour.safety import ardour_processes_in
+from bridge.errors import BridgeError
+from bridge.hotdrop import inbox
+from bridge.jobs.generation import MIDI_DIR
+
+log = logging.getLogger("resonant.delivery")
+TRACK_NAMES = {"drums": "Drums", "bass": "Bass", "harmony": "Harmony", "melody": "Melody"}
+
+
+class NotAcknowledged(BridgeError):
+    code = "not_acknowledged"
+
+
+def new_track_names(session: Session, roles: list[str]) -> list[str]:
+    """Track names for new stems: ``Bass``, or ``Bass 2`` when the session has a Bass already."""
+    names = {t.name.lower() for t in session.tracks} | {b.name.lower() for b in session.busses}
+    out = []
+    for role in roles:
+        base = TRACK_NAMES[role]
+        name, n = base, 1
+        while name.lower() in names:
+            n += 1
+            name = f"{base} {n}"
+        names.add(name.lower())
+        out.append(name)
+    return out
+
+
+def next_take_name(session: Session, track: str) -> str:
+    """``Bass.1``, ``Bass.2``, ...: the first name no playlist of the session has (Ardour's style)."""
+    names = {p.name for p in session.playlists.values()}
+    n = 1
+    while f"{track}.{n}" in names:
+        n += 1
+    return f"{track}.{n}"
+
+
+def keep_midi(session_folder: Path, stems: list[dict], names: list[str]) -> None:
+    """Keep each stem's MIDI next to the session under its audio file's name: a later regeneration
+    of that take reads it to stay loyal to the notes, not just to the audio."""
+    midi_dir = session_folder / MIDI_DIR
+    for st, name in zip(stems, names, strict=True):
+        if st.get("mid"):
+            midi_dir.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(st["mid"], midi_dir / (Path(name).stem + ".mid"))
+
+
+def is_open_in_ardour(session_file: Path) -> bool:
+    return bool(ardour_processes_in(Path(session_file).parent))
+
+
+@dataclass
+class Deliverer:
+    """Runs deliveries for the service; remembers which jobs wait for Ardour's acknowledgement."""
+
+    ack_timeout_s: float
+    reply_address: Callable[[], str | None] = lambda: None
+    on_stage: Callable[[str, str, list[str]], Any] | None = None  # (job, stage, files) -> awaitable
+    _acks: dict[str, asyncio.Event] = field(default_factory=dict)
+
+    @property
+    def waiting(self) -> set[str]:
+        return set(self._acks)
+
+    def acknowledge(self, job_id: str) -> bool:
+        """The hook said it is done with a drop (OSC); the waiting delivery reads its ack file."""
+        ev = self._acks.get(job_id)
+        if ev is None:
+            return False
+        ev.set()
+        return True
+
+    async def deliver(self, job: Any, stems: list[dict]) -> dict:
+        if await asyncio.to_thread(is_open_in_ardour, Path(job.session)):
+            return await self.to_open_session(job, stems)
+        return await self.to_closed_session(job, stems)
+
+    async def _stage(self, job_id: str, stage: str, files: list[str]) -> None:
+        if self.on_stage is not None:
+            await self.on_stage(job_id, stage, files)
+
+    async def to_closed_session(self, job: Any, stems: list[dict]) -> dict:
+        """Write the stems into the session XML: a new take on the track, or new tracks."""
+
+        def stage() -> tuple[SessionEditor, dict]:
+            s = read_session(job.session)
+            ed = SessionEditor(s, allow_missing_sources=True)
+            placed: dict[str, Any] = {"method": "session", "tracks": []}
+            if job.kind == "regenerate":
+                st = stems[0]
+                pl = ed.add_take(job.track, [Clip(Path(st["wav"]), st["start"])])
+                placed["tracks"].append({"track": job.track, "role": st["role"], "playlist": pl})
+            else:
+                for st, name in zip(stems, new_track_names(s, [st["role"] for st in stems]), strict=True):
+                    ed.add_audio_track(name, [Clip(Path(st["wav"]), st["start"])], role=st["role"])
+                    placed["tracks"].append({"track": name, "role": st["role"]})
+            return ed, placed
+
+        ed, placed = await asyncio.to_thread(stage)
+        targets = [str(p) for p in ed.planned_files]
+        await self._stage(job.id, "writing the session", targets)
+        result = await asyncio.to_thread(ed.commit)
+        await asyncio.to_thread(keep_midi, Path(job.session).parent, stems, targets)
+        placed["files"] = [str(p) for p in result.created]
+        return placed
+
+    def plan_drops(self, session: Session, job: Any, stems: list[dict]) -> list[inbox.Drop]:
+        tm = session.tempo_map
+        drops = []
+        if job.kind == "regenerate":
+            names, new = [session.track(job.track).name], False
+        else:
+            names, new = new_track_names(session, [st["role"] for st in stems]), True
+        for st, name in zip(stems, names, strict=True):
+            info = sf.info(st["wav"])
+            end = st["start"] + info.frames
+            first_bar = max(1, math.floor(tm.bar_at_samples(st["start"]) + 1e-6))
+            last_bar = max(first_bar, math.ceil(tm.bar_at_samples(end) - 1e-6) - 1)
+            take = f"{name}.1" if new else next_take_name(session, name)
+            drops.append(inbox.Drop(track=name, role=st["role"], file="", position=int(st["start"]),
+                                    first_bar=first_bar, last_bar=last_bar, take=take, new_track=new,
+                                    channels=info.channels, frames=info.frames))
+        return drops
+
+    async def to_open_session(self, job: Any, stems: list[dict]) -> dict:
+        """Post the stems to the session's inbox and wait for Ardour's hook to import them."""
+        session = await asyncio.to_thread(read_session, job.session)
+        folder = session.folder
+        drops = self.plan_drops(session, job, stems)
+        ev = self._acks[job.id] = asyncio.Event()
+        t0 = time.monotonic()
+        try:
+            manifest = await asyncio.to_thread(
+                inbox.post, folder, job.id, job.kind, list(zip([Path(s["wav"]) for s in stems], drops, strict=True)),
+                self.reply_address())
+            await self._stage(job.id, "waiting for Ardour to import", [])
+            ack = None
+            while time.monotonic() - t0 < self.ack_timeout_s:
+                ack = await asyncio.to_thread(inbox.read_ack, folder, job.id)
+                if ack is not None:
+                    break
+                try:
+                    await asyncio.wait_for(ev.wait(), 0.1)
+                    ev.clear()
+                except TimeoutError:
+                    pass
+            if ack is None:
+                ack = await asyncio.to_thread(inbox.read_ack, folder, job.id)
+        finally:
+            self._acks.pop(job.id, None)
+        if ack is None:
+            raise NotAcknowledged(
+                f"Ardour has the session open but did not import the stems within {self.ack_timeout_s:g} s."
+                f" They wait in {manifest.parent} (manifest {manifest.name}) and Ardour imports them as soon"
+                " as the Resonant inbox hook runs: install it with `resonant ardour install-scripts` and"
+                " restart Ardour, or import the WAV files by hand")
+        if ack["status"] != "ok":
+            await asyncio.to_thread(inbox.withdraw, folder, job.id, True)
+            raise NotAcknowledged(f"Ardour could not import the stems: {ack['detail'] or 'no reason given'};"
+                                  f" the files stay in {manifest.parent}")
+        await asyncio.to_thread(keep_midi, folder, stems, [d.file for d in drops])
+        await asyncio.to_thread(inbox.withdraw, folder, job.id)
+        return {"method": "ardour", "seconds": round(time.monotonic() - t0, 3), "detail": ack["detail"],
+                "tracks": [{"track": d.track, "role": d.role, "take": d.take, "position": d.position,
+                            "bars": [d.first_bar, d.last_bar]} for d in drops]}

@@ -1,0 +1,126 @@
+"""The inbox: how stems reach a session that Ardour has open, without touching its XML.
+
+Ardour owns the session file while it has the session open (its next save overwrites whatever we
+wrote), so the daemon drops the stems into ``<session>/.resonant/inbox/`` instead, and the Lua hook
+inside Ardour (``daw_templates/scripts/resonant_inbox.lua``) imports them and acknowledges.
+
+Layout, all written atomically (write to a temporary name, then rename):
+
+- ``<job>/*.wav``        the stems, at the session rate, named so that Ardour's copy keeps the name
+- ``<job>.json``         the manifest: job id, and per stem the track, role, position in samples and
+                         bars, the file, the take (playlist) name, whether to make the track
+- ``index``              the ids of manifests waiting, one per line: the hook reads this small file on
+                         its timer instead of listing the folder (Ardour's Lua has no directory listing)
+- ``<job>.ack``          written by the hook: ``ok`` or ``error`` on the first line, then details
+
+The hook also sends ``/resonant/ack job status detail`` over OSC, so the daemon usually learns at
+once; the ack file is what counts when the daemon was restarted or the datagram was lost.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from bridge.ardour.safety import atomic_write, file_stem_for, session_lock
+
+INBOX_DIR = ".resonant/inbox"
+MANIFEST_VERSION = 1
+
+
+@dataclass
+class Drop:
+    """One stem for one track: where it goes and as what."""
+
+    track: str
+    role: str
+    file: str  # absolute path inside the inbox
+    position: int  # first sample on the session timeline
+    first_bar: int
+    last_bar: int
+    take: str  # the name of the new playlist (take) or, for a new track, of its first playlist
+    new_track: bool  # make the track (a generate into the session) or add a take (regenerate)
+    channels: int
+    frames: int
+
+
+def inbox_of(session_folder: Path) -> Path:
+    return Path(session_folder) / INBOX_DIR
+
+
+def _write_index(inbox: Path, ids: list[str]) -> None:
+    atomic_write(inbox / "index", "".join(f"{i}\n" for i in ids).encode())
+
+
+def waiting(inbox: Path) -> list[str]:
+    """Job ids whose manifests wait for Ardour."""
+    try:
+        text = (inbox / "index").read_text()
+    except OSError:
+        return []
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def post(session_folder: Path, job_id: str, kind: str, stems: list[tuple[Path, Drop]],
+         reply: str | None) -> Path:
+    """Copy the stems into the inbox and publish the manifest; returns the manifest's path.
+
+    ``stems`` pairs each rendered WAV with where it goes (``Drop.file`` is filled in here). The
+    manifest appears last, and the index after it, so the hook never sees a half-written drop.
+    """
+    inbox = inbox_of(session_folder)
+    folder = inbox / job_id
+    folder.mkdir(parents=True, exist_ok=True)
+    drops = []
+    for wav, drop in stems:
+        # job id in the name: Ardour copies the file under this name, and it must not collide
+        target = folder / f"{file_stem_for(drop.take)}-{job_id[:8]}.wav"
+        tmp = target.with_suffix(".wav.part")
+        shutil.copyfile(wav, tmp)
+        os.replace(tmp, target)
+        drop.file = str(target.resolve())
+        drops.append(asdict(drop))
+    manifest: dict[str, Any] = {"version": MANIFEST_VERSION, "job": job_id, "kind": kind,
+                                "reply": reply or "", "drops": drops}
+    path = inbox / f"{job_id}.json"
+    with session_lock(session_folder):
+        atomic_write(path, json.dumps(manifest, indent=1, ensure_ascii=True).encode())
+        ids = waiting(inbox)
+        if job_id not in ids:
+            _write_index(inbox, [*ids, job_id])
+    return path
+
+
+def read_ack(session_folder: Path, job_id: str) -> dict[str, Any] | None:
+    """The hook's answer, or None while there is none. A half-written file reads as none."""
+    try:
+        text = (inbox_of(session_folder) / f"{job_id}.ack").read_text(errors="replace")
+    except OSError:
+        return None
+    first, _, rest = text.partition("\n")
+    status = first.strip()
+    if status not in ("ok", "error"):
+        return None
+    return {"status": status, "detail": rest.strip()}
+
+
+def withdraw(session_folder: Path, job_id: str, keep_files: bool = False) -> None:
+    """Take a drop out of the index (and, unless ``keep_files``, delete its files: once Ardour has
+    imported them it holds its own copies inside the session)."""
+    inbox = inbox_of(session_folder)
+    with session_lock(session_folder):
+        ids = waiting(inbox)
+        if job_id in ids:
+            _write_index(inbox, [i for i in ids if i != job_id])
+    if keep_files:
+        return
+    for name in (f"{job_id}.json", f"{job_id}.ack"):
+        try:
+            (inbox / name).unlink()
+        except FileNotFoundError:
+            pass
+    shutil.rmtree(inbox / job_id, ignore_errors=True)

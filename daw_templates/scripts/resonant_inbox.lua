@@ -1,0 +1,194 @@
+ardour {
+	["type"]    = "EditorHook",
+	name        = "Resonant: import delivered stems",
+	author      = "Resonant bridge",
+	description = [[Imports the stems the Resonant daemon delivers while this session is open:
+every 100 ms it reads the session's .resonant/inbox/index, imports each manifest's WAV files into
+the named track at the given sample position (as a new playlist take, or on a new track), and
+acknowledges with an ack file and an OSC message to the daemon. Needs Lua's io and os, i.e.
+Preferences > General > "Sandbox all Lua scripts" off (Ardour's default).]],
+}
+
+function signals ()
+	return LuaSignal.Set():add ({[LuaSignal.LuaTimerDS] = true})
+end
+
+function factory (params)
+	-- a small JSON reader: the manifest is written by Python's json module (ASCII only)
+	local function json_decode (text)
+		local pos = 1
+		local function ws () pos = text:find ("[^ \t\r\n]", pos) or (#text + 1) end
+		local value
+		local function str ()
+			local out, i = {}, pos + 1
+			while true do
+				local c = text:sub (i, i)
+				if c == "" then error ("unterminated string") end
+				if c == '"' then pos = i + 1; return table.concat (out) end
+				if c == "\\" then
+					local e = text:sub (i + 1, i + 1)
+					local simple = { b = "\b", f = "\f", n = "\n", r = "\r", t = "\t" }
+					if e == "u" then
+						local cp = tonumber (text:sub (i + 2, i + 5), 16) or error ("bad \\u escape")
+						if cp >= 0xD800 and cp <= 0xDBFF and text:sub (i + 6, i + 7) == "\\u" then
+							local lo = tonumber (text:sub (i + 8, i + 11), 16) or error ("bad \\u escape")
+							cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00)
+							i = i + 6
+						end
+						out[#out + 1] = utf8.char (cp)
+						i = i + 6
+					else
+						out[#out + 1] = simple[e] or e
+						i = i + 2
+					end
+				else
+					local j = text:find ('["\\]', i) or error ("unterminated string")
+					out[#out + 1] = text:sub (i, j - 1)
+					i = j
+				end
+			end
+		end
+		function value ()
+			ws ()
+			local c = text:sub (pos, pos)
+			if c == "{" then
+				local t = {}
+				pos = pos + 1; ws ()
+				if text:sub (pos, pos) == "}" then pos = pos + 1; return t end
+				while true do
+					ws ()
+					if text:sub (pos, pos) ~= '"' then error ("expected a key at " .. pos) end
+					local k = str (); ws ()
+					if text:sub (pos, pos) ~= ":" then error ("expected ':' at " .. pos) end
+					pos = pos + 1
+					t[k] = value (); ws ()
+					local d = text:sub (pos, pos); pos = pos + 1
+					if d == "}" then return t end
+					if d ~= "," then error ("expected ',' or '}' at " .. pos) end
+				end
+			elseif c == "[" then
+				local t = {}
+				pos = pos + 1; ws ()
+				if text:sub (pos, pos) == "]" then pos = pos + 1; return t end
+				while true do
+					t[#t + 1] = value (); ws ()
+					local d = text:sub (pos, pos); pos = pos + 1
+					if d == "]" then return t end
+					if d ~= "," then error ("expected ',' or ']' at " .. pos) end
+				end
+			elseif c == '"' then return str ()
+			elseif text:sub (pos, pos + 3) == "true" then pos = pos + 4; return true
+			elseif text:sub (pos, pos + 4) == "false" then pos = pos + 5; return false
+			elseif text:sub (pos, pos + 3) == "null" then pos = pos + 4; return nil
+			else
+				local num = text:match ("^-?%d+%.?%d*[eE]?[-+]?%d*", pos)
+				if not num or num == "" then error ("unexpected '" .. c .. "' at " .. pos) end
+				pos = pos + #num
+				return math.tointeger (tonumber (num)) or tonumber (num)
+			end
+		end
+		local v = value (); ws ()
+		if pos <= #text then error ("trailing text at " .. pos) end
+		return v
+	end
+
+	local function read_file (path)
+		local f = io.open (path, "rb")
+		if not f then return nil end
+		local s = f:read ("a")
+		f:close ()
+		return s
+	end
+
+	local function write_atomic (path, text)
+		local f = assert (io.open (path .. ".tmp", "wb"))
+		f:write (text)
+		f:close ()
+		assert (os.rename (path .. ".tmp", path))
+	end
+
+	-- one stem: make the track or a new take on it, then import the file at its position
+	local function import_drop (d)
+		local track
+		if d.new_track then
+			local tl = Session:new_audio_track (math.max (1, d.channels), 2, nil, 1, d.track,
+				ARDOUR.PresentationInfo.max_order, ARDOUR.TrackMode.Normal, true)
+			for t in tl:iter () do track = t end
+			if not track then return nil, "could not make track " .. d.track end
+		else
+			local route = Session:route_by_name (d.track)
+			if route:isnil () or route:to_track ():isnil () then
+				return nil, "no track named " .. d.track
+			end
+			track = route:to_track ()
+			track:use_new_playlist (ARDOUR.DataType ("audio"))
+		end
+		track:playlist ():set_name (d.take)
+		local before = track:playlist ():region_list ():size ()
+		local files = C.StringVector ()
+		files:push_back (d.file)
+		local pos = Temporal.timepos_t (d.position)
+		Editor:do_import (files, Editing.ImportMergeFiles, Editing.ImportToTrack, ARDOUR.SrcQuality.SrcBest,
+			ARDOUR.MidiTrackNameSource.SMFTrackName, ARDOUR.MidiTempoMapDisposition.SMFTempoIgnore,
+			pos, ARDOUR.PluginInfo (), track, false)
+		if track:playlist ():region_list ():size () <= before then
+			return nil, "Ardour imported nothing from " .. d.file
+		end
+		return track:name () .. "@" .. d.position
+	end
+
+	-- a whole manifest; the answer goes to the ack file first (it survives a daemon restart), then OSC
+	local function handle (inbox, id)
+		local text = read_file (inbox .. id .. ".json")
+		if not text then return end -- withdrawn meanwhile
+		local ok, m = pcall (json_decode, text)
+		local status, detail = "ok", {}
+		if not ok or type (m) ~= "table" or m.job ~= id or type (m.drops) ~= "table" then
+			status, detail = "error", { "unreadable manifest: " .. tostring (ok and "bad shape" or m) }
+		else
+			for _, d in ipairs (m.drops) do
+				local good, placed, why = pcall (import_drop, d)
+				if not good or not placed then
+					status = "error"
+					detail[#detail + 1] = tostring (good and why or placed)
+				else
+					detail[#detail + 1] = placed
+				end
+			end
+		end
+		local answer = table.concat (detail, "; ")
+		write_atomic (inbox .. id .. ".ack", status .. "\n" .. answer .. "\n")
+		if ok and type (m) == "table" and type (m.reply) == "string" and m.reply ~= "" then
+			ARDOUR.LuaOSC.Address (m.reply):send ("/resonant/ack", "sss", id, status, answer)
+		end
+		print ("Resonant: " .. id .. " " .. status .. " " .. answer)
+	end
+
+	local handled = {}
+	local busy = false
+	local warned = false
+	return function (signal, ref, ...)
+		if busy or not Session then return end
+		if not io or not os then
+			if not warned then
+				print ("Resonant: Lua's io/os are sandboxed; turn off 'Sandbox all Lua scripts' to import stems")
+				warned = true
+			end
+			return
+		end
+		local base = Session:path ()
+		if base:sub (-1) ~= "/" then base = base .. "/" end
+		local inbox = base .. ".resonant/inbox/"
+		local index = read_file (inbox .. "index")
+		if not index then return end
+		busy = true -- do_import runs the GUI loop, and with it this timer: no second entry meanwhile
+		for id in index:gmatch ("[%w%-]+") do
+			if not handled[id] and not read_file (inbox .. id .. ".ack") then
+				handled[id] = true
+				local good, err = pcall (handle, inbox, id)
+				if not good then print ("Resonant: " .. id .. " failed: " .. tostring (err)) end
+			end
+		end
+		busy = false
+	end
+end
