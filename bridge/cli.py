@@ -399,11 +399,14 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--json", action="store_true")
     new.set_defaults(func=cmd_new)
 
-    ard = sub.add_parser("ardour", help="install the bridge's Ardour templates")
+    ard = sub.add_parser("ardour", help="install the bridge's Ardour templates and Lua scripts")
     ards = ard.add_subparsers(dest="action", required=True)
     it = ards.add_parser("install-templates", help="copy the session templates for Ardour 7 and 8")
     it.add_argument("--dir", help="install into this templates folder instead")
     it.set_defaults(func=cmd_install_templates)
+    from bridge.cli_live import add_parsers
+
+    add_parsers(sub, ards)
 
     doc = sub.add_parser("doctor", help="check the install: Ardour, JACK, SoundFont, engines, ports, config")
     doc.add_argument("--config")

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bridge.ardour import SessionEditor, read_session
+from bridge.ardour import SessionEditor, overlay, read_session
 from bridge.ardour.model import ROLES, Session
 from bridge.ardour.reader import find_session_file
 from bridge.ardour.safety import check_inside
@@ -23,7 +23,7 @@ from bridge.config import Config
 from bridge.engines.base import ROLES as GEN_ROLES
 from bridge.engines.registry import available_engines
 from bridge.errors import BridgeError, InvalidInput
-from bridge.hotdrop.delivery import Deliverer
+from bridge.hotdrop.delivery import Deliverer, is_open_in_ardour
 from bridge.jobs.generation import request_from
 from bridge.jobs.store import ACTIVE, Job, JobStore
 from bridge.jobs.worker import JobCancelled, Worker, job_dir
@@ -153,15 +153,31 @@ class BridgeService:
 
         def edit() -> dict[str, Any]:
             s = self.open_session(path)
-            ed = SessionEditor(s, allow_missing_sources=True)
-            for name in tracks:
-                ed.set_role(s.track(name).name, role=role, locked=locked)
-            ed.commit()
+            targets = [s.track(name) for name in tracks]
+            if is_open_in_ardour(s.file):
+                # Ardour would overwrite the XML on its next save: keep the change beside it
+                overlay.set_entries(s.folder, {t.id: {**({"role": role} if role is not None else {}),
+                                                      **({"locked": locked} if locked is not None else {})}
+                                               for t in targets})
+            else:
+                ed = SessionEditor(s, allow_missing_sources=True)
+                for t in targets:
+                    keep = t.role if not t.role_guessed else None
+                    ed.set_role(t.name, role=role or keep, locked=t.locked if locked is None else locked)
+                ed.commit()
+                overlay.drop(s.folder, [t.id for t in targets])
             s2 = read_session(s.file)
+            names = {t.name for t in targets}
             return {"tracks": [{"name": t.name, "role": t.role, "locked": t.locked}
-                               for t in s2.tracks if t.name in tracks]}
+                               for t in s2.tracks if t.name in names]}
 
         return await asyncio.to_thread(edit)
+
+    async def toggle_lock(self, path: str, track: str) -> dict[str, Any]:
+        """Lock the track if it is unlocked, else unlock it (the Ardour action button's call)."""
+        s = await asyncio.to_thread(self.open_session, path)
+        t = s.track(track)
+        return await self.set_tracks(path, [t.name], locked=not t.locked)
 
     async def takes(self, path: str, track: str) -> dict[str, Any]:
         """The takes (playlists) of a track, oldest first, and which one plays."""

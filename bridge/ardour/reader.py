@@ -9,6 +9,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from bridge.ardour import overlay
 from bridge.ardour.model import (
     DEFAULT_CURVE,
     DEFAULT_FADE,
@@ -85,6 +86,7 @@ def read_session(path: str | os.PathLike[str]) -> Session:
         raise SessionNotFound(f"cannot read {file}: {e.strerror}") from None
     session = parse_session(data, file)
     session.fingerprint = Fingerprint.of(data, st)
+    overlay.apply(session)  # roles and locks set while Ardour had the session open
     return session
 
 

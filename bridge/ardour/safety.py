@@ -73,6 +73,17 @@ def ardour_processes_in(folder: Path) -> list[ArdourProcess]:
         names = [n for n in _exe_names(pid) if _ARDOUR_EXE.match(n)]
         if not names:
             continue
+        # a session opened from the command line, before Ardour holds any of its files open
+        # (an empty session holds none at all)
+        try:
+            args = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")[1:]  # noqa: SIM115
+        except OSError:
+            args = []
+        hit = next((a.decode(errors="replace") for a in args if a.startswith(b"/") and
+                    (os.path.realpath(a).decode(errors="replace") + "/").startswith(prefix)), None)
+        if hit is not None:
+            found.append(ArdourProcess(int(pid), names[0], hit))
+            continue
         try:
             fds = os.listdir(f"/proc/{pid}/fd")
         except OSError:

@@ -99,6 +99,7 @@ class OscServer(asyncio.DatagramProtocol):
             "/resonant/track/lock": Route("ss|s", self.lock, "path track [role] -> track role 1"),
             "/resonant/track/unlock": Route("ss", self.unlock, "path track -> track role 0"),
             "/resonant/track/role": Route("sss", self.role, "path track role -> track role locked"),
+            "/resonant/track/toggle_lock": Route("ss", self.toggle_lock, "path track -> track role locked"),
             "/resonant/generate": Route("ss|siii", self.generate,
                                         "path roles [prompt bars first_bar seed] -> job id"),
             "/resonant/regenerate": Route("ss|ssi", self.regenerate, "path track [bars prompt seed] -> job id"),
@@ -213,6 +214,10 @@ class OscServer(asyncio.DatagramProtocol):
 
     async def unlock(self, addr: Addr, path: str, track: str) -> list[Reply]:
         return await self._set("/resonant/track/unlock", path, track, None, False)
+
+    async def toggle_lock(self, addr: Addr, path: str, track: str) -> list[Reply]:
+        t = (await self.service.toggle_lock(path, track))["tracks"][0]
+        return [("/resonant/track/toggle_lock", [t["name"], t["role"] or "", int(t["locked"])])]
 
     async def role(self, addr: Addr, path: str, track: str, role: str) -> list[Reply]:
         return await self._set("/resonant/track/role", path, track, role, None)

@@ -1,0 +1,95 @@
+"""CLI commands for live use with Ardour: ``resonant regenerate`` and ``resonant ardour install-scripts``.
+
+``regenerate`` runs the same service the daemon runs, in this process, so a script gets the same
+delivery rules: a closed session gets a new take written into its XML; a session open in Ardour gets
+the stems through the inbox, imported by the hook, and the command waits for Ardour's answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from bridge.ardour.tempo import parse_bar_range
+
+
+async def _regenerate(args: argparse.Namespace) -> dict:
+    from bridge.config import load_config
+    from bridge.service import BridgeService
+
+    with tempfile.TemporaryDirectory(prefix="resonant-regen-") as tmp:
+        cfg = load_config(args.config, data_dir=tmp, mcp_port=0)
+        if args.ack_timeout is not None:
+            cfg.ack_timeout_s = args.ack_timeout
+        service = await BridgeService.start(cfg)
+        done = asyncio.Event()
+
+        def listen(event: dict) -> None:
+            if event.get("event") == "progress" and not args.json:
+                print(f"  [{event['progress'] * 100:5.1f}%] {event['stage']}", file=sys.stderr)
+            if event.get("event") == "status" and event.get("status") in ("done", "failed", "cancelled"):
+                done.set()
+
+        service.subscribe(listen)
+        try:
+            job = await service.regenerate(args.path, args.track, bars=parse_bar_range(args.bars or ""),
+                                           prompt=args.prompt, seed=args.seed, loyalty=args.loyalty)
+            while (await service.job(job["id"]))["status"] not in ("done", "failed", "cancelled"):
+                try:
+                    await asyncio.wait_for(done.wait(), 0.5)
+                except TimeoutError:
+                    pass
+            return await service.job(job["id"])
+        finally:
+            await service.stop()
+
+
+def cmd_regenerate(args: argparse.Namespace) -> int:
+    job = asyncio.run(_regenerate(args))
+    if args.json:
+        print(json.dumps(job, default=str))
+    elif job["status"] == "done":
+        d = job["delivery"] or {}
+        how = {"session": "written into the session file (the session is closed)",
+               "ardour": "imported by Ardour, which has the session open (save it there to keep it)"}
+        take = (d.get("tracks") or [{}])[0]
+        print(f"new take on {take.get('track', args.track)!r}: {how.get(d.get('method'), d.get('method'))}")
+    else:
+        print(f"resonant: regenerate {job['status']}: {job['error']}", file=sys.stderr)
+    return 0 if job["status"] == "done" else 4
+
+
+def cmd_install_scripts(args: argparse.Namespace) -> int:
+    from bridge.ardour_scripts import install
+
+    r = install(Path(args.config_home) if args.config_home else None, register_hook=not args.no_hook)
+    for p in r.scripts:
+        print(f"installed {p}")
+    for p in r.hooks:
+        print(f"registered the inbox hook in {p}")
+    print("Restart Ardour. Bind the actions to buttons in Edit > Lua Scripts > Script Manager"
+          " (see docs/ardour.md).")
+    return 0
+
+
+def add_parsers(sub, ards) -> None:
+    rg = sub.add_parser("regenerate", help="a new take for TRACK, into the session closed or open in Ardour")
+    rg.add_argument("path", help="session folder or .ardour file")
+    rg.add_argument("track")
+    rg.add_argument("--bars", default="", help="A-B: only these bars (the rest of the take is kept)")
+    rg.add_argument("--prompt", default="")
+    rg.add_argument("--seed", type=int, default=0)
+    rg.add_argument("--loyalty", type=float, default=0.5, help="0-1: how close to stay to the current take")
+    rg.add_argument("--ack-timeout", type=float, default=None,
+                    help="seconds to wait for Ardour to import (session open in Ardour)")
+    rg.add_argument("--config", default=None)
+    rg.add_argument("--json", action="store_true")
+    rg.set_defaults(func=cmd_regenerate)
+    isc = ards.add_parser("install-scripts", help="copy the Lua scripts for Ardour 7 and 8 and register the hook")
+    isc.add_argument("--config-home", default=None, help="instead of $XDG_CONFIG_HOME or ~/.config")
+    isc.add_argument("--no-hook", action="store_true", help="copy only; register the hook by hand")
+    isc.set_defaults(func=cmd_install_scripts)

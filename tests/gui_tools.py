@@ -1,0 +1,105 @@
+"""The real Ardour GUI under a virtual X screen, for tests of the Lua hook.
+
+No JACK and no dialogs: Ardour's Dummy backend is unhidden and marked as the active engine state
+with autostart on, in a private ``XDG_CONFIG_HOME`` (``gtk2_ardour/engine_dialog.cc`` and
+``startup_fsm.cc`` in Ardour 7.3: with a known backend, ``try-autostart-engine`` skips the Audio/MIDI
+Setup dialog; ``.a7`` skips the first-run wizard). The bridge's installer registers the hook there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bridge.ardour_scripts import install
+from bridge.osc.ardour import ArdourOsc, ArdourUnreachable
+
+ENGINE_CONFIG = """<?xml version="1.0" encoding="UTF-8"?>
+<Ardour>
+  <Config>
+    <Option name="try-autostart-engine" value="1"/>
+    <Option name="hide-dummy-backend" value="0"/>
+  </Config>
+  <Extra>
+    <AudioMIDISetup>
+      <EngineStates>
+        <State backend="None (Dummy)" driver="" device="Silence" input-device="" output-device=""
+               sample-rate="{rate}" buffer-size="1024" n-periods="2" input-latency="0" output-latency="0"
+               lm-input="" lm-output="" active="1" use-buffered-io="0" midi-option="" lru="{now}">
+          <MIDIDevices/>
+        </State>
+      </EngineStates>
+    </AudioMIDISetup>
+  </Extra>
+</Ardour>
+"""
+
+
+def require_gui() -> None:
+    missing = [t for t in ("Xvfb", "ardour") if shutil.which(t) is None]
+    if missing:
+        msg = f"{', '.join(missing)} not found (apt-get install ardour xvfb)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(msg, pytrace=False)
+        pytest.skip(msg)
+
+
+def _free_display() -> int:
+    for n in range(91, 200):
+        if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists():
+            return n
+    raise RuntimeError("no free X display number")
+
+
+def config_home(base: Path, rate: int = 48000) -> Path:
+    cfg = base / "ardour-config"
+    (cfg / "ardour7").mkdir(parents=True, exist_ok=True)
+    (cfg / "ardour7" / ".a7").touch()
+    (cfg / "ardour7" / "config").write_text(ENGINE_CONFIG.format(rate=rate, now=int(time.time())))
+    install(cfg, (7,))
+    return cfg
+
+
+@contextlib.contextmanager
+def ardour_gui(session_file: Path, workdir: Path, timeout: float = 120) -> Iterator[subprocess.Popen]:
+    """Ardour's GUI on ``session_file`` (with its OSC surface on), ready once OSC answers."""
+    display = _free_display()
+    xvfb = subprocess.Popen(["Xvfb", f":{display}", "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {**os.environ, "DISPLAY": f":{display}", "XDG_CONFIG_HOME": str(config_home(workdir))}
+    log = open(workdir / "ardour-gui.log", "w")  # noqa: SIM115 (closed below)
+    gui = None
+    try:
+        for _ in range(50):
+            if Path(f"/tmp/.X11-unix/X{display}").exists():
+                break
+            time.sleep(0.1)
+        gui = subprocess.Popen(["ardour", "-a", "-n", str(session_file)], stdout=log, stderr=subprocess.STDOUT,
+                               env=env, start_new_session=True)
+        with ArdourOsc(timeout=1.0) as osc:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    osc.strip_list()
+                    break
+                except ArdourUnreachable:
+                    if gui.poll() is not None or time.monotonic() > deadline:
+                        raise AssertionError("the Ardour GUI did not come up:\n"
+                                             + (workdir / "ardour-gui.log").read_text()[-3000:]) from None
+                    time.sleep(1.0)
+        yield gui
+    finally:
+        if gui is not None and gui.poll() is None:
+            os.killpg(gui.pid, signal.SIGKILL)  # the wrapper script and Ardour itself
+            gui.wait(10)
+        xvfb.terminate()
+        xvfb.wait(10)
+        log.close()

@@ -1,0 +1,266 @@
+"""Hot-drop against the real Ardour: the closed path (XML), the open path (inbox + the Lua hook in
+Ardour's GUI under Xvfb), the hook in Ardour's own Lua, the installer's registration, and what
+happens without the hook (timeout, files kept, XML untouched)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from lxml import etree
+
+from bridge.ardour import read_session
+from bridge.ardour_scripts import HOOK_ID, SCRIPTS, TIMER_DS_SIGNALS, merge_hook
+from bridge.cli import main as cli
+from bridge.hotdrop import inbox
+from bridge.osc.ardour import ArdourOsc
+from tests import ardour_tools, gui_tools
+from tests.daemon_tools import OscClient, start_daemon
+
+pytestmark = pytest.mark.ardour
+RATE = 48000
+
+
+def _tone(path: Path, freq: float, seconds: float, amp: float = 0.3) -> Path:
+    t = np.arange(int(seconds * RATE)) / RATE
+    sf.write(str(path), np.stack([amp * np.sin(2 * np.pi * freq * t)] * 2, 1), RATE, subtype="PCM_24")
+    return path
+
+
+def _session_with_bass(tmp_path: Path, name: str = "Live") -> Path:
+    """An Ardour-made session (120 BPM) with an unlocked Bass track playing 4 bars of a tone."""
+    folder = ardour_tools.new_session(tmp_path, name)
+    assert cli(["session", "add-track", "--role", "bass", str(folder), "Bass",
+                str(_tone(tmp_path / "bass.wav", 110, 8.0))]) == 0
+    return folder
+
+
+def _lua(script: str, tmp_path: Path, **env: str) -> str:
+    path = tmp_path / f"probe-{time.monotonic_ns()}.lua"
+    path.write_text(script)
+    proc = subprocess.run(["ardour7-lua", str(path)], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **env}, errors="replace")
+    return proc.stdout + proc.stderr
+
+
+# -- the scripts in Ardour's own Lua ---------------------------------------------------------------
+
+def test_every_script_compiles_in_ardours_lua_and_has_a_header(tmp_path: Path) -> None:
+    ardour_tools.require_ardour()
+    scripts = sorted(SCRIPTS.glob("*.lua"))
+    assert {p.name for p in scripts} >= {"resonant_inbox.lua", "resonant_generate.lua",
+                                         "resonant_regenerate.lua", "resonant_lock.lua"}
+    checks = "\n".join(f'local f, err = loadfile ({json.dumps(str(p))}); print ("LOAD|{p.name}|" .. tostring (err))'
+                       for p in scripts)
+    out = _lua(checks + "\nquit ()\n", tmp_path)
+    for p in scripts:
+        assert f"LOAD|{p.name}|nil" in out, out[-2000:]
+        kind = re.search(r'\["type"\]\s*=\s*"(\w+)"', p.read_text())
+        assert kind and kind.group(1) in ("EditorHook", "EditorAction"), p.name
+
+
+def test_the_hook_reads_a_manifest_and_makes_tracks_and_takes_in_ardours_lua(tmp_path: Path) -> None:
+    ardour_tools.require_ardour()
+    folder = _session_with_bass(tmp_path)
+    take = inbox.Drop(track="Bass", role="bass", file="", position=96000, first_bar=2, last_bar=5,
+                      take="Bass.1", new_track=False, channels=2, frames=RATE * 8)
+    new = inbox.Drop(track='Mélodie "1"', role="melody", file="", position=48000, first_bar=1, last_bar=4,
+                     take="Mélodie.1", new_track=True, channels=2, frames=RATE * 8)
+    tone = _tone(tmp_path / "t.wav", 220, 8.0)
+    inbox.post(folder, "job-probe-1", "generate", [(tone, take), (tone, new)], None)
+    out = ardour_tools.run_lua(ardour_tools.LUA / "hook_probe.lua", folder, "Live",
+                               HOOK=str(SCRIPTS / "resonant_inbox.lua"),
+                               ACK=str(inbox.inbox_of(folder) / "job-probe-1.ack"))
+    imports = [line.split("|")[1:] for line in out.splitlines() if line.startswith("IMPORT|")]
+    # the stand-in Editor saw Ardour's real objects: the new take on Bass, the new track, the positions
+    assert [(t, pl, int(pos), Path(f).parent.name, to_track) for t, pl, pos, f, to_track in imports] == [
+        ("Bass", "Bass.1", 96000, "job-probe-1", "true"),
+        ('Mélodie "1"', "Mélodie.1", 48000, "job-probe-1", "true")]
+    assert "TRACK|Mélodie \"1\"" in out
+    # a stand-in imports nothing, and the hook says so instead of claiming success
+    ack = inbox.read_ack(folder, "job-probe-1")
+    assert ack is not None and ack["status"] == "error" and "imported nothing" in ack["detail"]
+
+
+def test_installer_registers_the_hook_the_way_ardour_restores_it(tmp_path: Path) -> None:
+    ardour_tools.require_ardour()
+    theirs = (b'<?xml version="1.0"?><UIScripts><ActionScript lua="Lua 5.3">AAAA</ActionScript><ActionHooks>'
+              b'<LuaCallback lua="Lua 5.3" id="77" name="theirs" signals="1">QUJD</LuaCallback></ActionHooks>'
+              b'</UIScripts>')
+    source = (SCRIPTS / "resonant_inbox.lua").read_text()
+    merged = merge_hook(merge_hook(theirs, source), source)  # twice: replaced, not duplicated
+    root = etree.fromstring(merged)
+    assert root.find("ActionScript").text == "AAAA"
+    hooks = root.find("ActionHooks").findall("LuaCallback")
+    assert [h.get("id") for h in hooks] == ["77", HOOK_ID]
+    ours = hooks[1]
+    # Ardour reads signals as a std::bitset: bit 47 (rightmost character = bit 0) is LuaTimerDS
+    assert ours.get("signals") == TIMER_DS_SIGNALS and TIMER_DS_SIGNALS[::-1].index("1") == 47
+    state = tmp_path / "state.lua"
+    state.write_bytes(base64.b64decode(ours.text))
+    # what LuaCallback's restore does with it (gtk2_ardour/luainstance.cc), in Ardour's Lua 5.3
+    out = _lua(f"""
+        local text = io.open ({json.dumps(str(state))}):read ("a")
+        load (text) ()
+        local f = load (s['f'])
+        local instance = load (string.dump (f, true), nil, nil, _ENV) (s['a'])
+        local source = io.open ({json.dumps(str(SCRIPTS / "resonant_inbox.lua"))}):read ("a")
+        print ("RESTORED|" .. s['n'] .. "|" .. type (instance) .. "|" .. tostring (s['s'] == source))
+        quit ()
+    """, tmp_path)
+    assert "RESTORED|Resonant: import delivered stems|function|true" in out, out[-2000:]
+
+
+# -- closed session ------------------------------------------------------------------------------------
+
+def test_closed_session_regenerate_writes_a_take_that_ardour_plays_where_it_belongs(tmp_path: Path) -> None:
+    ardour_tools.require_ardour()
+    folder = _session_with_bass(tmp_path)
+    before = read_session(folder)
+    old_take = before.playlist_of(before.track("Bass")).name
+    out = subprocess.run([str(Path(os.sys.executable).parent / "resonant"), "regenerate", str(folder), "Bass",
+                          "--bars", "2-3", "--seed", "5", "--json"], capture_output=True, text=True, timeout=300)
+    job = json.loads(out.stdout)
+    assert job["status"] == "done" and job["delivery"]["method"] == "session", out.stderr[-2000:]
+    tracks = ardour_tools.dump(folder, "Live", save=True)  # Ardour loads it, and saves it as it sees it
+    s = read_session(folder)
+    bass = s.track("Bass")
+    assert [r["playlist"] for r in tracks["Bass"]] and {r["playlist"] for r in tracks["Bass"]} == {"Bass.1"}
+    assert {p.name for p in s.takes_of(bass)} == {old_take, "Bass.1"}  # the previous take is kept
+    stem, _ = sf.read(job["delivery"]["files"][0], always_2d=True)  # the copy inside the session
+    start = job["stems"][0]["start"]
+    mix, rate = ardour_tools.export(folder, "Live", tmp_path / "mix.wav")
+    assert rate == RATE
+    # where the stem plays, the export is the stem (through the fader at 0 dB and the master bus)
+    a, b = start + 4096, start + len(stem) - 4096
+    seg, ref = mix[a:b, 0], stem[a - start:b - start, 0]
+    corr = float(np.dot(seg, ref) / (np.linalg.norm(seg) * np.linalg.norm(ref) + 1e-12))
+    assert corr > 0.99, corr
+
+
+# -- open session: the GUI with the hook ---------------------------------------------------------------
+
+def test_open_session_gets_the_stems_through_ardours_hook(tmp_path: Path) -> None:
+    ardour_tools.require_ardour()
+    gui_tools.require_gui()
+    folder = _session_with_bass(tmp_path)
+    assert cli(["session", "lock", str(folder), "Bass"]) == 0  # context for the new melody
+    from bridge.ardour import SessionEditor
+
+    ed = SessionEditor(read_session(folder))
+    ed.set_control_protocol("Open Sound Control (OSC)", True)
+    ed.commit()
+    proc, port = start_daemon(tmp_path / "data", env={"RESONANT_ACK_TIMEOUT_S": "120"})
+    c = OscClient(port, timeout=10)
+    try:
+        with gui_tools.ardour_gui(folder / "Live.ardour", tmp_path):
+            before = (folder / "Live.ardour").read_bytes()
+            # locking and unlocking while Ardour has it open goes beside the XML, not into it
+            assert c.ask("/resonant/track/toggle_lock", str(folder), "Bass")[1] == ["Bass", "bass", 0]
+            assert (folder / "Live.ardour").read_bytes() == before
+            _, (gen,) = c.ask("/resonant/generate", str(folder), "melody", "lo-fi", 2, 1, 3)
+            _, (regen,) = c.ask("/resonant/regenerate", str(folder), "Bass", "2-3", "", 4)
+            jobs = {}
+            deadline = time.monotonic() + 240
+            while len(jobs) < 2 and time.monotonic() < deadline:
+                for j in (gen, regen):
+                    _, st = c.ask("/resonant/job/status", j)
+                    if st[1] in ("done", "failed", "cancelled"):
+                        jobs[j] = st
+                time.sleep(0.5)
+            assert jobs[gen][1] == "done" and jobs[regen][1] == "done", (jobs, proc.log_path.read_text()[-3000:])
+            assert (folder / "Live.ardour").read_bytes() == before  # the bridge never wrote it
+            assert inbox.waiting(folder / inbox.INBOX_DIR) == []  # acknowledged drops are cleared
+            with ArdourOsc() as ardour:
+                mtime = (folder / "Live.ardour").stat().st_mtime_ns
+                ardour.save_state()
+                for _ in range(100):
+                    if (folder / "Live.ardour").stat().st_mtime_ns != mtime:
+                        break
+                    time.sleep(0.1)
+            time.sleep(1.0)
+        s = read_session(folder)
+        details = {j: json.loads(json.dumps(read_job(tmp_path, port, j))) for j in (gen, regen)}
+    finally:
+        c.close()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+    melody = s.track("Melody")
+    assert melody.role == "melody" and not melody.locked  # the role comes from the name Ardour keeps
+    (m_region,) = s.regions_of(melody)
+    assert m_region.position == details[gen]["stems"][0]["start"]
+    bass = s.track("Bass")
+    assert not bass.locked  # the toggle made while open still applies
+    assert s.playlist_of(bass).name == "Bass.1" and len(s.takes_of(bass)) == 2
+    (b_region,) = s.regions_of(bass)
+    assert b_region.position == details[regen]["stems"][0]["start"]
+    assert b_region.length == sf.info(details[regen]["stems"][0]["wav"]).frames
+    for j in (gen, regen):
+        assert details[j]["delivery"]["method"] == "ardour"
+
+
+def read_job(tmp_path: Path, port: int, job_id: str) -> dict:
+    """A job's full record from the daemon's store (the SQLite file is shared with the daemon)."""
+    import asyncio
+
+    from bridge.jobs.store import JobStore
+
+    async def get() -> dict:
+        store = await JobStore(tmp_path / "data" / "jobs.sqlite3").open()
+        try:
+            return (await store.get(job_id)).to_dict()
+        finally:
+            await store.close()
+
+    return asyncio.run(get())
+
+
+# -- open session without the hook ----------------------------------------------------------------------
+
+def test_without_the_hook_the_job_fails_after_the_timeout_and_the_files_wait(tmp_path: Path) -> None:
+    ardour_tools.require_ardour()
+    folder = _session_with_bass(tmp_path)
+    holder = subprocess.Popen(["ardour7-lua", str(ardour_tools.LUA / "hold_open.lua")],
+                              env={**os.environ, "SDIR": str(folder), "SNAME": "Live"},
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc, port = start_daemon(tmp_path / "data", env={"RESONANT_ACK_TIMEOUT_S": "2"})
+    c = OscClient(port, timeout=10)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and "loaded" not in (holder.stdout.readline() or "loaded"):
+            pass
+        assert holder.poll() is None
+        xml = (folder / "Live.ardour").read_bytes()
+        _, (job,) = c.ask("/resonant/regenerate", str(folder), "Bass", "", "", 2)
+        st = None
+        for _ in range(240):
+            _, st = c.ask("/resonant/job/status", job)
+            if st[1] in ("done", "failed"):
+                break
+            time.sleep(0.5)
+        assert st[1] == "failed" and "did not import the stems within 2 s" in st[4], st
+        assert "install-scripts" in st[4]
+        assert (folder / "Live.ardour").read_bytes() == xml
+        box = inbox.inbox_of(folder)
+        assert inbox.waiting(box) == [job]  # still offered to the hook
+        manifest = json.loads((box / f"{job}.json").read_text())
+        assert manifest["drops"][0]["track"] == "Bass" and Path(manifest["drops"][0]["file"]).is_file()
+        # an ack for nobody, and a bad one, are answered, and the daemon keeps going
+        assert c.ask("/resonant/ack", "no-such-job", "ok")[1] == ["no-such-job", 0]
+        assert c.ask("/resonant/ack", job, "maybe")[1][:2] == ["/resonant/ack", "invalid_input"]
+        assert c.ask("/resonant/ping")[1][0] == "pong"
+    finally:
+        c.close()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(10)
