@@ -54,6 +54,8 @@ class Config:
             raise InvalidInput("queue_size must be 1-1000")
         if not self.bind:
             raise InvalidInput("bind address must not be empty")
+        if not 0.1 <= self.ack_timeout_s <= 3600:
+            raise InvalidInput("ack_timeout_s must be 0.1-3600 seconds")
         self.data_dir = Path(self.data_dir).expanduser()
         self.session_roots = [Path(p).expanduser() for p in self.session_roots]
         return self

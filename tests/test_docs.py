@@ -34,7 +34,10 @@ def test_getting_started_walkthrough(tmp_path: Path) -> None:
     s = read_session(tmp_path / "song")
     bass = s.track("Bass")
     assert s.track("Drums").locked
-    assert [p.name for p in s.takes_of(bass)] == ["Bass", "Bass.1"] and s.playlist_of(bass).name == "Bass"
+    # add-take made Bass.1, use-take went back to Bass, then regenerate made Bass.2 and plays it
+    assert [p.name for p in s.takes_of(bass)] == ["Bass", "Bass.1", "Bass.2"] and s.playlist_of(bass).name == "Bass.2"
+    assert (tmp_path / "config" / "ardour7" / "scripts" / "resonant_inbox.lua").is_file()
+    assert "Resonant: import delivered stems" in (tmp_path / "config" / "ardour8" / "ui_scripts").read_text()
     assert (tmp_path / "song-mix.wav").is_file() and (tmp_path / "data" / "jobs.sqlite3").is_file()
 
 

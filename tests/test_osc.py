@@ -65,6 +65,17 @@ def test_generate_with_progress_into_a_closed_session(daemon, tmp_path: Path) ->
     assert [t.name for t in s.tracks] == ["Drums", "Bass"]
     assert c.ask("/resonant/track/lock", str(song), "Drums")[1] == ["Drums", "drums", 1]
     assert read_session(song).track("Drums").locked
+    # the Ardour button's toggle: closed session, so into the XML
+    assert c.ask("/resonant/track/toggle_lock", str(song), "Drums")[1] == ["Drums", "drums", 0]
+    assert not read_session(song).track("Drums").locked and not (song / ".resonant" / "tracks.json").exists()
+    before = folder_state(song)
+    for bad in (("/resonant/track/toggle_lock", str(song), "Nobody"), ("/resonant/track/toggle_lock", str(song)),
+                ("/resonant/track/toggle_lock", str(tmp_path / "nowhere"), "Drums"),
+                ("/resonant/ack", job, "fine"), ("/resonant/ack", job)):
+        addr, args = c.ask(*bad)
+        assert addr == "/resonant/error" and args[1] in ("unknown_track", "invalid_input", "session_not_found"), args
+    assert folder_state(song) == before
+    assert c.ask("/resonant/ack", job, "ok")[1] == [job, 0]  # done long ago: nobody waits for it
 
 
 def test_fuzz(daemon, tmp_path: Path) -> None:
