@@ -264,3 +264,53 @@ def test_without_the_hook_the_job_fails_after_the_timeout_and_the_files_wait(tmp
         proc.wait(30)
         holder.send_signal(signal.SIGKILL)
         holder.wait(10)
+
+
+# -- the action scripts, in Ardour's own Lua, sending real OSC ---------------------------------------
+
+def _action(tmp_path: Path, folder: Path, script: str, **env: str) -> tuple[str, list[tuple[str, list]]]:
+    import socket
+
+    from pythonosc.osc_message import OscMessage
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.settimeout(0.5)
+    try:
+        out = ardour_tools.run_lua(ardour_tools.LUA / "action_probe.lua", folder, "Live",
+                                   ACTION=str(SCRIPTS / script), URI=f"osc.udp://127.0.0.1:{sock.getsockname()[1]}",
+                                   **env)
+        got = []
+        while True:
+            try:
+                m = OscMessage(sock.recv(65536))
+            except TimeoutError:
+                break
+            got.append((m.address, list(m.params)))
+    finally:
+        sock.close()
+    assert "DONE" in out, out[-2000:]
+    return out, got
+
+
+def test_action_scripts_send_what_the_daemon_expects(tmp_path: Path) -> None:
+    ardour_tools.require_ardour()
+    folder = _session_with_bass(tmp_path)
+    file = str(folder / "Live.ardour")
+    bar = 2 * RATE  # 120 BPM, 4/4
+    # generate: bars from the selected range (bars 3-4), roles and prompt from the dialog
+    out, got = _action(tmp_path, folder, "resonant_generate.lua", RANGE=f"{2 * bar}-{4 * bar}",
+                       DIALOG="prompt=funk;melody=true")
+    assert "FIELD|first|3" in out and "FIELD|bars|2" in out
+    assert got == [("/resonant/generate", [file, "bass,melody", "funk", 2, 3, 0])]
+    # regenerate: the selected track, the selected bars
+    _, got = _action(tmp_path, folder, "resonant_regenerate.lua", SELECT="Bass", RANGE=f"{bar}-{3 * bar}",
+                     DIALOG="prompt=busier;seed=9")
+    assert got == [("/resonant/regenerate", [file, "Bass", "2-3", "busier", 9])]
+    # lock: one message per selected track; with nothing selected, a message to the user and no OSC
+    _, got = _action(tmp_path, folder, "resonant_lock.lua", SELECT="Bass")
+    assert got == [("/resonant/track/toggle_lock", [file, "Bass"])]
+    out, got = _action(tmp_path, folder, "resonant_lock.lua")
+    assert got == [] and "MESSAGE|Select the tracks" in out
+    # every action saved the session first: Ardour wrote it, so it is still Ardour-readable
+    assert read_session(folder).track("Bass").role == "bass"

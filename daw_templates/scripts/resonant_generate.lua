@@ -51,7 +51,9 @@ function factory (params) return function ()
 		return
 	end
 	Session:save_state ("", false, false, false, false, false)
-	local file = Session:path () .. Session:name () .. ".ardour"
+	local dir = Session:path ()
+	if dir:sub (-1) ~= "/" then dir = dir .. "/" end -- with or without, depending on how it was loaded
+	local file = dir .. Session:name () .. ".ardour"
 	ARDOUR.LuaOSC.Address (uri):send ("/resonant/generate", "sssiii", file, table.concat (roles, ","),
 		rv["prompt"], math.floor (rv["bars"]), math.floor (rv["first"]), math.floor (rv["seed"]))
 end end

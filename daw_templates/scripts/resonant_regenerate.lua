@@ -37,7 +37,9 @@ function factory (params) return function ()
 	}):run ()
 	if not rv then return end
 	Session:save_state ("", false, false, false, false, false)
-	local file = Session:path () .. Session:name () .. ".ardour"
+	local dir = Session:path ()
+	if dir:sub (-1) ~= "/" then dir = dir .. "/" end -- with or without, depending on how it was loaded
+	local file = dir .. Session:name () .. ".ardour"
 	ARDOUR.LuaOSC.Address (uri):send ("/resonant/regenerate", "ssssi", file, track:name (), rv["bars"], rv["prompt"],
 		math.floor (rv["seed"]))
 end end
