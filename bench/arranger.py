@@ -45,7 +45,10 @@ def main() -> None:
             if best is None or t["total_s"] < best["total_s"]:
                 best = t
         rows.append((prompt, best))
-    print("4 stems x 32 bars at 120 BPM = 64 s of music (256 s of stem audio), one core\n")
+    from bridge.audio.synth import renderer
+
+    print(f"4 stems x 32 bars at 120 BPM = 64 s of music (256 s of stem audio), one core, {renderer()}"
+          " (RESONANT_RENDERER=midirenderer for the fallback)\n")
     print(f"{'style':<16} {'write':>7} {'render':>7} {'normalise':>9} {'total':>7} {'x real time':>11} "
           f"{'render vs baseline':>18}")
     for prompt, t in rows:

@@ -70,9 +70,9 @@ def doctor(config_path: str | None = None) -> list[Check]:
                         "jackd found" if shutil.which("jackd") else "jackd missing: apt-get install jackd2 "
                                                                        "(needed for headless Ardour with OSC)"))
     try:
-        from bridge.audio.synth import soundfont_path
+        from bridge.audio.synth import renderer, soundfont_path
 
-        checks.append(Check("soundfont", True, str(soundfont_path())))
+        checks.append(Check("soundfont", True, f"{soundfont_path()} (rendered with {renderer()})"))
     except BridgeError as e:
         checks.append(Check("soundfont", False, e.message))
     from bridge.engines.registry import available_engines, get_engine

@@ -252,3 +252,19 @@ def test_user_soundfont_is_used_and_checked(tmp_path: Path, monkeypatch: pytest.
     monkeypatch.setenv("RESONANT_SOUNDFONT", str(tmp_path / "missing.sf2"))
     with pytest.raises(InvalidInput, match="not a file"):
         ENGINE.generate(GenerationRequest(roles=["bass"], bars=1), None)
+
+
+@pytest.mark.parametrize("which", ["tinysoundfont", "midirenderer"])
+def test_both_renderers_meet_the_stem_rules(which: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bridge.audio import synth
+    from bridge.audio.features import integrated_loudness
+
+    if which == "tinysoundfont":
+        pytest.importorskip("tinysoundfont", reason="scripts/setup installs it (pip --no-deps)")
+    monkeypatch.setenv("RESONANT_RENDERER", "" if which == "tinysoundfont" else "midirenderer")
+    assert synth.renderer() == which
+    req = GenerationRequest(roles=["drums", "bass"], bars=2, prompt="funk 100 bpm in E minor", seed=3,
+                            sample_rate=44100)
+    for st in ENGINE.generate(req, None):
+        assert st.audio.shape == (int(round(2 * 4 * 60 / 100 * 44100)), 2) and st.sample_rate == 44100
+        assert abs(integrated_loudness(st.audio, 44100) - req.loudness_lufs) < 1.0

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.ndimage import minimum_filter1d, uniform_filter1d
+from scipy.ndimage import maximum_filter1d, minimum_filter1d, uniform_filter1d
 
 from bridge.audio.features import integrated_loudness
 from bridge.errors import BridgeError
@@ -63,9 +63,9 @@ def sample_peaks(audio: np.ndarray, floor: float = 0.0) -> np.ndarray:
     kern = np.ascontiguousarray(_KERNELS.T.astype(np.float32))  # taps x phases
     for ch in x:
         padded = np.concatenate([np.zeros(half - 1, np.float32), ch, np.zeros(half, np.float32)])
-        hot = (np.abs(padded) * _L1 >= floor).astype(np.int32)
-        counts = np.concatenate([[0], np.cumsum(hot)])
-        idx = np.nonzero(counts[_TAPS:_TAPS + n] - counts[:n] > 0)[0]  # windows padded[i:i+TAPS] with a hot sample
+        hot = (np.abs(padded) * _L1 >= floor).view(np.uint8)
+        # windows padded[i:i+TAPS] that hold a hot sample (origin -TAPS/2: the window starts at i)
+        idx = np.nonzero(maximum_filter1d(hot, size=_TAPS, mode="constant", origin=-half)[:n])[0]
         for a in range(0, idx.size, 1 << 15):
             sel = idx[a:a + (1 << 15)]
             win = padded[sel[:, None] + np.arange(_TAPS)[None, :]]
