@@ -269,7 +269,9 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     else:
         for c in checks:
             print(f"  [{'ok' if c.ok else '!!'}] {c.name:<18} {c.detail}")
-    return 0 if all(c.ok for c in checks if not c.name.startswith(("osc port", "mcp port"))) else 1
+    from bridge.ops import ADVISORY
+
+    return 0 if all(c.ok for c in checks if not c.name.startswith(ADVISORY)) else 1
 
 
 def cmd_service_install(args: argparse.Namespace) -> int:

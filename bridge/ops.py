@@ -37,6 +37,26 @@ class Check:
     detail: str
 
 
+ADVISORY = ("osc port", "mcp port", "ardour hook")  # reported, but not a broken install
+
+
+def hook_check() -> Check:
+    """Is the inbox hook registered with Ardour 7 or 8 (needed to deliver into open sessions)?"""
+    from bridge.ardour_scripts import HOOK_NAME, config_home
+
+    found = []
+    for major in (7, 8):
+        try:
+            if HOOK_NAME in (config_home() / f"ardour{major}" / "ui_scripts").read_text(errors="replace"):
+                found.append(f"Ardour {major}")
+        except OSError:
+            pass
+    if found:
+        return Check("ardour hook", True, f"registered for {', '.join(found)}")
+    return Check("ardour hook", False, "not registered: run `resonant ardour install-scripts` to receive stems"
+                                       " in sessions open in Ardour")
+
+
 def _port_free(host: str, port: int, kind: int) -> bool:
     s = socket.socket(socket.AF_INET, kind)
     try:
@@ -83,6 +103,7 @@ def doctor(config_path: str | None = None) -> list[Check]:
             checks.append(Check(f"engine {name}", True, "usable"))
         except BridgeError as e:
             checks.append(Check(f"engine {name}", False, e.message))
+    checks.append(hook_check())
     checks.append(Check(f"osc port {cfg.osc_port}", _port_free(cfg.bind, cfg.osc_port, socket.SOCK_DGRAM),
                         "free" if _port_free(cfg.bind, cfg.osc_port, socket.SOCK_DGRAM)
                         else "in use (a daemon already running?)"))

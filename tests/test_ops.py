@@ -39,3 +39,21 @@ def test_doctor_reports_every_part(capsys: pytest.CaptureFixture[str], tmp_path:
     bad.write_text("[daemon]\nwhat = 1\n")
     assert cli(["doctor", "--config", str(bad), "--json"]) == 1
     assert json.loads(capsys.readouterr().out)[0]["ok"] is False
+
+
+def test_doctor_says_whether_the_ardour_hook_is_registered(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RESONANT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    code = cli(["doctor", "--json"])
+    hook = {c["name"]: c for c in json.loads(capsys.readouterr().out)}["ardour hook"]
+    assert not hook["ok"] and "install-scripts" in hook["detail"]
+    assert cli(["ardour", "install-scripts", "--no-hook"]) == 0
+    capsys.readouterr()
+    assert cli(["doctor", "--json"]) == code  # advisory: a missing hook is not a broken install
+    assert not {c["name"]: c for c in json.loads(capsys.readouterr().out)}["ardour hook"]["ok"]
+    assert cli(["ardour", "install-scripts"]) == 0
+    assert "registered the inbox hook" in capsys.readouterr().out
+    cli(["doctor", "--json"])
+    hook = {c["name"]: c for c in json.loads(capsys.readouterr().out)}["ardour hook"]
+    assert hook["ok"] and hook["detail"] == "registered for Ardour 7, Ardour 8"
