@@ -162,10 +162,8 @@ class BridgeService:
             else:
                 ed = SessionEditor(s, allow_missing_sources=True)
                 for t in targets:
-                    keep = t.role if not t.role_guessed else None
-                    ed.set_role(t.name, role=role or keep, locked=t.locked if locked is None else locked)
+                    ed.set_role(t.name, role=role, locked=locked)  # folds in what the overlay held
                 ed.commit()
-                overlay.drop(s.folder, [t.id for t in targets])
             s2 = read_session(s.file)
             names = {t.name for t in targets}
             return {"tracks": [{"name": t.name, "role": t.role, "locked": t.locked}

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+from lxml import etree
 
 from bridge.ardour import overlay, read_session
 from bridge.cli import main as cli
@@ -76,3 +77,19 @@ def test_overlay_applies_over_the_xml_and_ignores_junk(tmp_path: Path) -> None:
     overlay.set_entries(song, {drums.id: {"locked": True}})
     overlay.drop(song, [drums.id])
     assert read_session(song).track("Drums").locked == drums.locked
+
+
+def test_a_closed_session_write_folds_the_overlay_into_the_xml(tmp_path: Path) -> None:
+    song = new_session(tmp_path)
+    wav = tmp_path / "d.wav"
+    sf.write(str(wav), np.zeros((4800, 2)), 48000)
+    assert cli(["session", "add-track", str(song), "Keys", str(wav)]) == 0
+    keys = read_session(song).track("Keys")
+    overlay.set_entries(song, {keys.id: {"locked": True, "role": "melody"}})  # set while Ardour had it open
+    assert cli(["session", "unlock", str(song), "Keys"]) == 0  # closed now: the CLI writes the XML
+    t = read_session(song).track("Keys")
+    assert (t.locked, t.role) == (False, "melody")  # the unlock wins, the role set while open is kept
+    assert overlay.load(song) == {}
+    root = etree.fromstring((song / "Song.ardour").read_bytes())
+    res = next(r for r in root.iter("Route") if r.get("name") == "Keys").find("Extra/Resonant")
+    assert (res.get("role"), res.get("locked")) == ("melody", "0")

@@ -74,6 +74,7 @@ class SessionEditor:
         self._imports: list[_Import] = []
         self._taken_names = _taken_audio_names(session)
         self._end = 0
+        self._roles_written: list[str] = []  # route ids: their .resonant/tracks.json entries are folded in
         self.result = WriteResult(session.file, None)
 
     # -- ids and sections ----------------------------------------------------------------------
@@ -260,10 +261,20 @@ class SessionEditor:
 
     def set_role(self, track_name: str, role: str | None = None, locked: bool | None = None,
                  clear: bool = False) -> None:
-        """Set (or with ``clear`` remove) the track's ``<Extra><Resonant role locked/>``."""
+        """Set (or with ``clear`` remove) the track's ``<Extra><Resonant role locked/>``.
+
+        What is not given keeps the track's current value as the bridge reads it, including a role or
+        lock set while Ardour had the session open (``overlay``): the XML takes it over, and the
+        overlay entry goes once the commit succeeds."""
         route = self._route(track_name)
         if role is not None and role not in ROLES:
             raise InvalidInput(f"role {role!r} is not one of {', '.join(ROLES)}")
+        track = self.session.track(track_name)
+        self._roles_written.append(track.id)
+        if role is None and track.role is not None and not track.role_guessed:
+            role = track.role
+        if locked is None:
+            locked = track.locked
         extra = route.find("Extra")
         res = extra.find("Resonant") if extra is not None else None
         if clear:
@@ -318,7 +329,12 @@ class SessionEditor:
             s.require_sources()
         check_writable(s)
         with session_lock(s.folder):
-            return self._commit_locked()
+            result = self._commit_locked()
+        if self._roles_written:
+            from bridge.ardour import overlay
+
+            overlay.drop(s.folder, self._roles_written)  # the XML holds them now (see set_role)
+        return result
 
     def _commit_locked(self) -> WriteResult:
         s = self.session
