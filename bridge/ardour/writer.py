@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import os
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,6 +58,14 @@ class WriteResult:
     created: list[Path] = field(default_factory=list)
     track_ids: dict[str, str] = field(default_factory=dict)
     playlist_ids: dict[str, str] = field(default_factory=dict)
+
+
+def next_take_name(track: str, taken: Collection[str]) -> str:
+    """``Bass.1``, ``Bass.2``, ...: the first take name for ``track`` that no playlist has (Ardour's style)."""
+    n = 1
+    while f"{track}.{n}" in taken:
+        n += 1
+    return f"{track}.{n}"
 
 
 class SessionEditor:
@@ -166,10 +175,7 @@ class SessionEditor:
             raise InvalidInput("a take needs at least one audio file")
         names = {p.get("name") for p in self.root.iter("Playlist")}
         if take_name is None:
-            n = 1
-            while f"{track.name}.{n}" in names:
-                n += 1
-            take_name = f"{track.name}.{n}"
+            take_name = next_take_name(track.name, names)
         else:
             check_track_name(take_name)
             if take_name in names:

@@ -25,6 +25,7 @@ import soundfile as sf
 from bridge.ardour import Clip, SessionEditor, read_session
 from bridge.ardour.model import Session
 from bridge.ardour.safety import ardour_processes_in
+from bridge.ardour.writer import next_take_name
 from bridge.errors import BridgeError
 from bridge.hotdrop import inbox
 from bridge.jobs.generation import MIDI_DIR
@@ -50,15 +51,6 @@ def new_track_names(session: Session, roles: list[str]) -> list[str]:
         names.add(name.lower())
         out.append(name)
     return out
-
-
-def next_take_name(session: Session, track: str) -> str:
-    """``Bass.1``, ``Bass.2``, ...: the first name no playlist of the session has (Ardour's style)."""
-    names = {p.name for p in session.playlists.values()}
-    n = 1
-    while f"{track}.{n}" in names:
-        n += 1
-    return f"{track}.{n}"
 
 
 def keep_midi(session_folder: Path, stems: list[dict], names: list[str]) -> None:
@@ -142,7 +134,7 @@ class Deliverer:
             end = st["start"] + info.frames
             first_bar = max(1, math.floor(tm.bar_at_samples(st["start"]) + 1e-6))
             last_bar = max(first_bar, math.ceil(tm.bar_at_samples(end) - 1e-6) - 1)
-            take = f"{name}.1" if new else next_take_name(session, name)
+            take = f"{name}.1" if new else next_take_name(name, {p.name for p in session.playlists.values()})
             drops.append(inbox.Drop(track=name, role=st["role"], file="", position=int(st["start"]),
                                     first_bar=first_bar, last_bar=last_bar, take=take, new_track=new,
                                     channels=info.channels, frames=info.frames))
