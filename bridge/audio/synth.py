@@ -151,16 +151,15 @@ def render_notes(notes: list[NoteEvent], program: int, drums: bool, tempo_map: T
     the first frame being ``first_quarter`` on the map."""
     rate = tempo_map.sample_rate
     origin = tempo_map.samples_at_quarters(first_quarter)
+    # each note's start and end in samples from the first frame (unrounded: each renderer rounds at its rate)
+    spans = [(tempo_map.samples_at_quarters(first_quarter + n.start) - origin,
+              tempo_map.samples_at_quarters(first_quarter + n.start + n.duration) - origin, n.pitch, n.velocity)
+             for n in notes]
     if renderer() == "tinysoundfont":
-        return _render_tsf([(int(round(tempo_map.samples_at_quarters(first_quarter + n.start) - origin)),
-                             int(round(tempo_map.samples_at_quarters(first_quarter + n.start + n.duration) - origin)),
-                             n.pitch, n.velocity) for n in notes], program, drums, rate, frames)
+        return _render_tsf([(int(round(a)), int(round(b)), p, v) for a, b, p, v in spans], program, drums, rate,
+                           frames)
     scale = RENDER_RATE / rate
-    timed = []
-    for n in notes:
-        a = tempo_map.samples_at_quarters(first_quarter + n.start) - origin
-        b = tempo_map.samples_at_quarters(first_quarter + n.start + n.duration) - origin
-        timed.append((int(round(a * scale)), int(round(b * scale)), n.pitch, n.velocity))
+    timed = [(int(round(a * scale)), int(round(b * scale)), p, v) for a, b, p, v in spans]
     smf = _smf(_messages(timed, program, drums), _PPQ_SAMPLES, [(0, 500000)])
     import midirenderer
 
