@@ -76,7 +76,7 @@ def ardour_processes_in(folder: Path) -> list[ArdourProcess]:
         # a session opened from the command line, before Ardour holds any of its files open
         # (an empty session holds none at all)
         try:
-            args = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")[1:]  # noqa: SIM115
+            args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[1:]
         except OSError:
             args = []
         hit = next((a.decode(errors="replace") for a in args if a.startswith(b"/") and
