@@ -24,23 +24,18 @@ from bridge.cli import main as cli
 from bridge.hotdrop import inbox
 from bridge.osc.ardour import ArdourOsc
 from tests import ardour_tools, gui_tools
+from tests.conftest import write_wav
 from tests.daemon_tools import OscClient, start_daemon
 
 pytestmark = pytest.mark.ardour
 RATE = 48000
 
 
-def _tone(path: Path, freq: float, seconds: float, amp: float = 0.3) -> Path:
-    t = np.arange(int(seconds * RATE)) / RATE
-    sf.write(str(path), np.stack([amp * np.sin(2 * np.pi * freq * t)] * 2, 1), RATE, subtype="PCM_24")
-    return path
-
-
 def _session_with_bass(tmp_path: Path, name: str = "Live") -> Path:
     """An Ardour-made session (120 BPM) with an unlocked Bass track playing 4 bars of a tone."""
     folder = ardour_tools.new_session(tmp_path, name)
     assert cli(["session", "add-track", "--role", "bass", str(folder), "Bass",
-                str(_tone(tmp_path / "bass.wav", 110, 8.0))]) == 0
+                str(write_wav(tmp_path / "bass.wav", 8.0, channels=2, freq=110, amp=0.3))]) == 0
     return folder
 
 
@@ -75,7 +70,7 @@ def test_the_hook_reads_a_manifest_and_makes_tracks_and_takes_in_ardours_lua(tmp
                       take="Bass.1", new_track=False, channels=2, frames=RATE * 8)
     new = inbox.Drop(track='Mélodie "1"', role="melody", file="", position=48000, first_bar=1, last_bar=4,
                      take="Mélodie.1", new_track=True, channels=2, frames=RATE * 8)
-    tone = _tone(tmp_path / "t.wav", 220, 8.0)
+    tone = write_wav(tmp_path / "t.wav", 8.0, channels=2, freq=220, amp=0.3)
     inbox.post(folder, "job-probe-1", "generate", [(tone, take), (tone, new)], None)
     out = ardour_tools.run_lua(ardour_tools.LUA / "hook_probe.lua", folder, "Live",
                                HOOK=str(SCRIPTS / "resonant_inbox.lua"),
