@@ -11,6 +11,9 @@
     [engines]
     default = "arranger"
     soundfont = ""           # a General MIDI .sf2; empty = the bundled TimGM6mb.sf2
+    musicgen_model = "facebook/musicgen-small"   # a local folder, or a model already in the HF cache
+    musicgen_device = "auto"  # auto (GPU when there is one), cpu, cuda, cuda:N
+    separator = "htdemucs"   # demucs model that splits MusicGen's mixes into stems; "none" = off
     [ardour]
     osc_host = "127.0.0.1"
     osc_port = 3819
@@ -19,6 +22,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -45,6 +49,15 @@ class Config:
     ardour_osc_port: int = 3819
     ack_timeout_s: float = 60.0
     mcp_port: int = 9124  # MCP over HTTP; 0 = off
+    musicgen_model: str = ""  # empty = facebook/musicgen-small from the local cache
+    musicgen_device: str = "auto"
+    separator: str = "htdemucs"
+
+    def engine_env(self) -> dict[str, str]:
+        """The engine settings as the environment of the worker process, where engines read them."""
+        env = {"RESONANT_SOUNDFONT": self.soundfont, "RESONANT_MUSICGEN_MODEL": self.musicgen_model,
+               "RESONANT_MUSICGEN_DEVICE": self.musicgen_device, "RESONANT_SEPARATOR": self.separator}
+        return {k: v for k, v in env.items() if v}
 
     def validate(self) -> Config:
         if not 0 <= self.osc_port <= 65535 or not 1 <= self.ardour_osc_port <= 65535 \
@@ -54,6 +67,9 @@ class Config:
             raise InvalidInput("queue_size must be 1-1000")
         if not self.bind:
             raise InvalidInput("bind address must not be empty")
+        if self.musicgen_device.strip().lower() not in ("auto", "cpu", "cuda") \
+                and not re.fullmatch(r"cuda:\d{1,2}", self.musicgen_device.strip().lower()):
+            raise InvalidInput("musicgen_device must be auto, cpu, cuda or cuda:N")
         if not 0.1 <= self.ack_timeout_s <= 3600:
             raise InvalidInput("ack_timeout_s must be 0.1-3600 seconds")
         self.data_dir = Path(self.data_dir).expanduser()
@@ -67,11 +83,15 @@ _TOML_KEYS = {
     ("engines", "default"): "default_engine", ("engines", "soundfont"): "soundfont",
     ("ardour", "osc_host"): "ardour_osc_host", ("ardour", "osc_port"): "ardour_osc_port",
     ("ardour", "ack_timeout_s"): "ack_timeout_s", ("daemon", "mcp_port"): "mcp_port",
+    ("engines", "musicgen_model"): "musicgen_model", ("engines", "musicgen_device"): "musicgen_device",
+    ("engines", "separator"): "separator",
 }
 _ENV = {"RESONANT_BIND": "bind", "RESONANT_OSC_PORT": "osc_port", "RESONANT_MCP_PORT": "mcp_port",
         "RESONANT_DATA_DIR": "data_dir",
         "RESONANT_SESSION_ROOTS": "session_roots", "RESONANT_ENGINE": "default_engine",
-        "RESONANT_SOUNDFONT": "soundfont", "RESONANT_ACK_TIMEOUT_S": "ack_timeout_s"}
+        "RESONANT_SOUNDFONT": "soundfont", "RESONANT_ACK_TIMEOUT_S": "ack_timeout_s",
+        "RESONANT_MUSICGEN_MODEL": "musicgen_model", "RESONANT_MUSICGEN_DEVICE": "musicgen_device",
+        "RESONANT_SEPARATOR": "separator"}
 
 
 def _coerce(name: str, value: Any) -> Any:

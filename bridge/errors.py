@@ -89,3 +89,29 @@ class AudioFileError(InvalidInput):
 
 class SampleRateMismatch(AudioFileError):
     code = "sample_rate_mismatch"
+
+
+class EngineError(BridgeError):
+    """A generation engine cannot do what was asked on this machine."""
+
+    code = "engine_error"
+
+
+class EngineUnavailable(EngineError):
+    code = "engine_unavailable"
+
+
+class ModelNotFound(EngineError):
+    code = "model_not_found"
+
+
+class UnknownModel(EngineError):
+    code = "unknown_model"
+
+
+class ModelUnreadable(EngineError):
+    code = "model_unreadable"
+
+
+class OutOfMemory(EngineError):
+    code = "out_of_memory"

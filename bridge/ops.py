@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -97,10 +98,12 @@ def doctor(config_path: str | None = None) -> list[Check]:
         checks.append(Check("soundfont", False, e.message))
     from bridge.engines.registry import available_engines, get_engine
 
+    os.environ.update(cfg.engine_env())  # engines read their settings from the environment, as in a worker
     for name in available_engines():
         try:
-            get_engine(name)
-            checks.append(Check(f"engine {name}", True, "usable"))
+            engine = get_engine(name)
+            probe = getattr(engine, "probe", None)
+            checks.append(Check(f"engine {name}", True, f"usable: {probe()}" if probe else "usable"))
         except BridgeError as e:
             checks.append(Check(f"engine {name}", False, e.message))
     checks.append(hook_check())

@@ -54,7 +54,7 @@ class BridgeService:
     @classmethod
     async def start(cls, config: Config) -> BridgeService:
         store = await JobStore(config.data_dir / "jobs.sqlite3").open()
-        worker = Worker("cpu", config.queue_size)
+        worker = Worker("cpu", config.queue_size, config.engine_env())
         service = cls(config, store, worker)
         await service.recover()
         worker.start()

@@ -19,12 +19,11 @@ from bridge.audio.loudness import normalise
 from bridge.audio.midi import read_smf
 from bridge.audio.synth import musical_smf, render_notes
 from bridge.engines.base import GenerationContext, GenerationRequest, PreviousTake, Progress, Stem, no_progress
+from bridge.engines.fit import inpaint
 from bridge.music.parts import WRITERS, NoteEvent
 from bridge.music.plan import Plan, make_plan
 from bridge.music.prompt import parse_prompt
 from bridge.music.styles import DEFAULT_STYLE, STYLES
-
-CROSSFADE_S = 0.010
 
 
 class ArrangerEngine:
@@ -78,7 +77,7 @@ class ArrangerEngine:
             audio, lufs, tp = normalise(audio, tm.sample_rate, target, request.true_peak_db)
             stem_start = start
             if prev is not None:
-                audio, stem_start = _inpaint(prev, audio, start, tm.sample_rate)
+                audio, stem_start = inpaint(prev, audio, start, tm.sample_rate)
                 lufs = integrated_loudness(audio, tm.sample_rate) or lufs
             t_norm += time.perf_counter() - tn
             tw = time.perf_counter()
@@ -134,24 +133,3 @@ def _keep_from_previous(notes: list[NoteEvent], prev: PreviousTake, plan: Plan, 
                 pitch = _fit_pitch(pitch, plan, bar, abs(off - round(off)) < 1e-6)
             out.append(NoteEvent(bar * bq + off, min(dur, (bar + 1) * bq - (bar * bq + off)), pitch, vel))
     return sorted(out, key=lambda n: (n.start, n.pitch))
-
-
-def _inpaint(prev: PreviousTake, new: np.ndarray, new_start: int, rate: int) -> tuple[np.ndarray, int]:
-    """The previous take with ``new`` in place from ``new_start``, joined by short crossfades."""
-    start = min(prev.start, new_start)
-    end = max(prev.start + prev.audio.shape[0], new_start + new.shape[0])
-    out = np.zeros((end - start, 2), dtype=np.float32)
-    a = prev.start - start
-    out[a:a + prev.audio.shape[0]] = prev.audio
-    b = new_start - start
-    n = new.shape[0]
-    fade = min(int(CROSSFADE_S * rate), n // 2)
-    w = np.ones(n, dtype=np.float32)
-    has_before = prev.start < new_start
-    has_after = prev.start + prev.audio.shape[0] > new_start + n
-    if fade > 0 and has_before:
-        w[:fade] = np.linspace(0.0, 1.0, fade, endpoint=False, dtype=np.float32)
-    if fade > 0 and has_after:
-        w[n - fade:] = np.minimum(w[n - fade:], np.linspace(1.0, 0.0, fade, dtype=np.float32))
-    out[b:b + n] = out[b:b + n] * (1.0 - w[:, None]) + new * w[:, None]
-    return out, start

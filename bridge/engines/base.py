@@ -127,6 +127,9 @@ class GenerationContext:
     locked_roles: list[str] = field(default_factory=list)
     locked_pitches: list[int] = field(default_factory=list)
     source: str = "prompt"  # "session" when the tempo map is a session's
+    # the locked audio tracks mixed as Ardour plays them, between two sample positions (frames x 2,
+    # float32, zeros outside the session): what an audio model continues from or follows
+    locked_audio: Callable[[int, int], np.ndarray] | None = None
 
 
 class Engine(Protocol):

@@ -10,7 +10,7 @@ from bridge.errors import InvalidInput
 
 GROUP = "resonant.engines"
 DEFAULT_ENGINE = "arranger"
-_BUILTIN = {"arranger": "bridge.engines.arranger:ArrangerEngine"}
+_BUILTIN = {"arranger": "bridge.engines.arranger:ArrangerEngine", "musicgen": "bridge.engines.musicgen:MusicGenEngine"}
 _loaded: dict[str, Any] = {}
 
 

@@ -40,12 +40,13 @@ class Task:
     future: asyncio.Future = field(repr=False)
 
 
-def _child(in_q: mp.Queue, out_q: mp.Queue) -> None:
+def _child(in_q: mp.Queue, out_q: mp.Queue, env: dict[str, str]) -> None:
     """The worker process: run tasks until told to stop."""
     import queue
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the daemon decides when we stop
+    os.environ.update(env)  # the engine settings from the daemon's config
     parent = os.getppid()
     while True:
         try:
@@ -78,8 +79,9 @@ def _child(in_q: mp.Queue, out_q: mp.Queue) -> None:
 class Worker:
     """One device's worker process and its bounded queue."""
 
-    def __init__(self, device: str = "cpu", queue_size: int = 8) -> None:
+    def __init__(self, device: str = "cpu", queue_size: int = 8, env: dict[str, str] | None = None) -> None:
         self.device = device
+        self.env = dict(env or {})
         self.queue_size = queue_size
         self.ctx = mp.get_context("spawn")
         self.pending: collections.deque[Task] = collections.deque()
@@ -107,8 +109,8 @@ class Worker:
         # marks the worker as ours (tools and tests find a daemon's workers by it)
         os.environ["RESONANT_DAEMON_PID"] = str(os.getpid())
         self.in_q, self.out_q = self.ctx.Queue(), self.ctx.Queue()
-        self.proc = self.ctx.Process(target=_child, args=(self.in_q, self.out_q), name=f"resonant-{self.device}",
-                                     daemon=True)
+        self.proc = self.ctx.Process(target=_child, args=(self.in_q, self.out_q, self.env),
+                                     name=f"resonant-{self.device}", daemon=True)
         self.proc.start()
         threading.Thread(target=self._reader, args=(self.out_q, self.proc, self._generation), daemon=True,
                          name=f"resonant-{self.device}-reader").start()
