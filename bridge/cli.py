@@ -228,13 +228,19 @@ def cmd_generate(args: argparse.Namespace) -> int:
         print(json.dumps(summary, default=str))
     else:
         meta = stems[0].metadata
-        plan = meta.get("plan", {})
-        print(f"wrote {len(stems)} stem(s) to {out}: {plan.get('style')} in {plan.get('key')}, "
-              f"chords {' '.join(plan.get('chords', [])[:8])}")
+        plan = meta.get("plan")
+        if plan:  # the arranger says what it decided
+            print(f"wrote {len(stems)} stem(s) to {out}: {plan.get('style')} in {plan.get('key')}, "
+                  f"chords {' '.join(plan.get('chords', [])[:8])}")
+        else:  # an audio model says what it was given and how the stems were made
+            print(f"wrote {len(stems)} stem(s) to {out} with {engine.name} ({meta.get('model', '')} on "
+                  f"{meta.get('device', '?')}): {'; '.join(meta.get('conditioning', []))}")
         for info in summary["stems"]:
             m = info["metadata"]
             print(f"  {info['role']:<8} {info['wav']}  {info['frames']} samples at {info['sample_rate']} Hz,"
                   f" {m.get('loudness_lufs')} LUFS, {m.get('true_peak_db')} dBTP")
+            if m.get("stem_method"):
+                print(f"           {m['stem_method']}")
     return 0
 
 

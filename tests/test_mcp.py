@@ -143,6 +143,9 @@ BAD = [
     ("takes", {"session": "{song}", "track": "Nobody"}, "unknown_track"),
     ("render_preview", {"session": "{song}", "bars": "0-1"}, "bars"),
     ("render_preview", {"session": "{song}", "tracks": ["Nobody"]}, "unknown_track"),
+    ("generate", {"session": "{song}", "roles": ["drums"], "engine": "nope"}, "unknown engine 'nope'"),
+    ("generate", {"session": "{song}", "roles": ["drums"], "engine": "Bad Name!"}, "engine"),
+    ("regenerate", {"session": "{song}", "track": "Keys", "engine": "nope"}, "engine"),
 ]
 
 

@@ -296,3 +296,93 @@ def test_doctor_says_whether_the_engine_is_usable_and_why(models, tmp_path: Path
             "print([c.detail for c in doctor() if c.name == 'engine musicgen'][0])")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=180)
     assert "needs audiocraft" in out.stdout and "scripts/install-musicgen" in out.stdout, out.stdout + out.stderr
+
+
+def _finished(c, job: str, timeout: float = 240.0) -> list:
+    return c.until(lambda m: m[0] == "/resonant/job/status" and m[1][0] == job and m[1][1] in ("done", "failed"),
+                   timeout)[-1][1]
+
+
+def test_through_the_daemon_into_a_session_ardour_loads(models, band: Path, tmp_path: Path) -> None:
+    """The daemon's worker reads the engine settings from the config, keeps the model loaded
+    between jobs, reports a missing model as the job's error and goes on; what it delivers loads
+    in Ardour with every region where the bridge put it."""
+    import json
+    import shutil
+    import signal
+    import sqlite3
+
+    from tests import ardour_tools
+    from tests.daemon_tools import OscClient, start_daemon
+
+    song = tmp_path / "Song"
+    shutil.copytree(band, song)
+    cfg = tmp_path / "resonant.toml"
+    cfg.write_text(f'[engines]\ndefault = "musicgen"\nmusicgen_model = "{models["text"]}"\nseparator = "none"\n')
+    env = {k: os.environ[k] for k in ("TORCH_HOME", "HF_HOME")}
+    proc, port = start_daemon(tmp_path / "data", "--config", str(cfg), env=env)
+    c = OscClient(port)
+    try:
+        c.ask("/resonant/subscribe")
+        addr, (job,) = c.ask("/resonant/generate", str(song), "bass,melody", "hip hop", 4, 5, 1)
+        assert addr == "/resonant/generate"
+        assert _finished(c, job)[1] == "done"
+        _, (job2,) = c.ask("/resonant/regenerate", str(song), "Bass", "6-7")
+        assert _finished(c, job2)[1] == "done"
+        with sqlite3.connect(tmp_path / "data" / "jobs.sqlite3") as db:
+            rows = {r[0]: json.loads(r[1]) for r in db.execute("SELECT id, stems FROM jobs")}
+        first, second = rows[job][0]["metadata"], rows[job2][0]["metadata"]
+        assert first["engine"] == "musicgen" and first["model"] == str(models["text"])
+        assert first["timings"]["model_load_s"] > 0 and second["timings"]["model_load_s"] == 0  # stays loaded
+        assert second["regenerated_from_previous"]
+    finally:
+        c.close()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+    s = read_session(song)
+    tm = s.tempo_map
+    bass, melody = s.track("Bass"), s.track("Melody")
+    assert [r.position for r in s.regions_of(melody)] == [tm.samples_at_bar(5)]
+    assert sum(r.length for r in s.regions_of(melody)) == tm.samples_at_bar(9) - tm.samples_at_bar(5)
+    ardour_tools.require_ardour()
+    seen = ardour_tools.dump(song, song.name)
+    assert [(r["position"], r["length"]) for r in seen["Melody"]] == \
+        [(r.position, r.length) for r in s.regions_of(melody)]
+    assert [(r["position"], r["length"]) for r in seen["Bass"]] == [(r.position, r.length) for r in s.regions_of(bass)]
+
+    # a daemon configured with weights that are not there: the job fails saying so, the daemon goes on
+    cfg.write_text(f'[engines]\ndefault = "musicgen"\nmusicgen_model = "{tmp_path / "gone"}"\n')
+    proc, port = start_daemon(tmp_path / "data2", "--config", str(cfg), env=env)
+    c = OscClient(port)
+    try:
+        c.ask("/resonant/subscribe")
+        before = ardour_tools.folder_state(song)
+        _, (job,) = c.ask("/resonant/generate", str(song), "drums", "", 2, 1, 1)
+        status = _finished(c, job)
+        assert status[1] == "failed" and "model_not_found" in status[2] and str(tmp_path / "gone") in status[2]
+        assert ardour_tools.folder_state(song) == before
+        assert c.ask("/resonant/ping")[0] == "/resonant/ping"
+    finally:
+        c.close()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+
+
+def test_the_cli_writes_stems_without_midi(models, tmp_path: Path) -> None:
+    import json
+
+    import soundfile as sf
+
+    env = {**os.environ, "RESONANT_MUSICGEN_MODEL": str(models["text"]), "RESONANT_SEPARATOR": "none"}
+    out = tmp_path / "out"
+    r = subprocess.run([sys.executable, "-m", "bridge.cli", "generate", "--engine", "musicgen", "--prompt",
+                        "trap 140 bpm", "--roles", "drums,bass", "--bars", "2", "--out", str(out)],
+                       env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "with musicgen" in r.stdout and "not separated" in r.stdout
+    summary = json.loads((out / "generation.json").read_text())
+    assert summary["engine"] == "musicgen" and [s["role"] for s in summary["stems"]] == ["drums", "bass"]
+    for role in ("drums", "bass"):
+        data, rate = sf.read(out / f"{role}.wav")
+        assert rate == 48000 and data.shape == (frames_for(2, 140, 48000), 2)
+        assert not (out / f"{role}.mid").exists()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bridge.errors import ModelNotFound, ModelUnreadable, UnknownModel
+from bridge.errors import EngineUnavailable, ModelNotFound, ModelUnreadable, UnknownModel
 
 DEFAULT_MODEL = "facebook/musicgen-small"
 SHORT_NAMES = {n: f"facebook/musicgen-{n}" for n in ("small", "medium", "large", "melody")}
@@ -80,7 +80,7 @@ def pick_device(setting: str | None) -> str:
         return "cpu"
     if re.fullmatch(r"cuda(:\d{1,2})?", setting):
         if not torch.cuda.is_available():
-            raise ModelNotFound(f"device {setting!r} was asked for, but torch sees no CUDA GPU here "
+            raise EngineUnavailable(f"device {setting!r} was asked for, but torch sees no CUDA GPU here "
                                 f"(torch {torch.__version__}); use 'auto' or 'cpu'")
         return setting
     raise UnknownModel(f"unknown device {setting!r}: use auto, cpu, cuda or cuda:N")
