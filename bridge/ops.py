@@ -36,9 +36,14 @@ class Check:
     name: str
     ok: bool
     detail: str
+    required: bool = True  # False: reported, but not a broken install (a busy port, an optional engine)
+
+    def __post_init__(self) -> None:
+        if self.name.startswith(ADVISORY):
+            self.required = False
 
 
-ADVISORY = ("osc port", "mcp port", "ardour hook")  # reported, but not a broken install
+ADVISORY = ("osc port", "mcp port", "ardour hook")
 
 
 def hook_check() -> Check:
@@ -105,7 +110,8 @@ def doctor(config_path: str | None = None) -> list[Check]:
             probe = getattr(engine, "probe", None)
             checks.append(Check(f"engine {name}", True, f"usable: {probe()}" if probe else "usable"))
         except BridgeError as e:
-            checks.append(Check(f"engine {name}", False, e.message))
+            # an engine nobody chose is optional: its absence is news, not a broken install
+            checks.append(Check(f"engine {name}", False, e.message, required=name == cfg.default_engine))
     checks.append(hook_check())
     checks.append(Check(f"osc port {cfg.osc_port}", _port_free(cfg.bind, cfg.osc_port, socket.SOCK_DGRAM),
                         "free" if _port_free(cfg.bind, cfg.osc_port, socket.SOCK_DGRAM)

@@ -288,9 +288,13 @@ def test_doctor_says_whether_the_engine_is_usable_and_why(models, tmp_path: Path
     line = next(ln for ln in out.splitlines() if "engine musicgen" in ln)
     assert "usable" in line and str(models["text"]) in line and "on cpu" in line and "htdemucs" in line, out
     env["RESONANT_MUSICGEN_MODEL"] = str(tmp_path / "gone")
-    out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=180).stdout
-    line = next(ln for ln in out.splitlines() if "engine musicgen" in ln)
-    assert "does not exist" in line and str(tmp_path / "gone") in line, out
+    r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=180)
+    line = next(ln for ln in r.stdout.splitlines() if "engine musicgen" in ln)
+    assert "[--]" in line and "does not exist" in line and str(tmp_path / "gone") in line, r.stdout
+    # optional while the arranger is the default; a broken install when it is the engine chosen
+    assert r.returncode == (1 if "[!!]" in r.stdout else 0)  # the optional engine's [--] fails nothing
+    r2 = subprocess.run(cmd, env={**env, "RESONANT_ENGINE": "musicgen"}, capture_output=True, text=True, timeout=180)
+    assert r2.returncode == 1 and "[!!] engine musicgen" in r2.stdout
     # without the stack installed (hidden from this process), it says what to install
     code = ("import sys; sys.modules['audiocraft'] = None; from bridge.ops import doctor; "
             "print([c.detail for c in doctor() if c.name == 'engine musicgen'][0])")
