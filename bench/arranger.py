@@ -5,6 +5,7 @@
 Prints the split between writing (plan, parts, MIDI files), SoundFont rendering and loudness
 normalisation, and, as the baseline measured in the same run, the SoundFont renderer alone on
 64 s of silence (its fixed cost per stem). Target (issue 4): under 1 s for the four stems.
+``--note-by-note`` renders without the one-shot sampler, as before it existed.
 """
 
 from __future__ import annotations
@@ -29,7 +30,15 @@ from bridge.music.parts import NoteEvent  # noqa: E402
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--note-by-note", action="store_true",
+                    help="tinysoundfont without the one-shot sampler (bridge.audio.sampler), for comparison")
     args = ap.parse_args()
+    if args.note_by_note:
+        import functools
+
+        from bridge.audio import synth
+
+        synth._render_tsf = functools.partial(synth._render_tsf, sampled=False)
     engine = get_engine("arranger")
     tm = TempoMap.constant(48000, 120)
     silent = [NoteEvent(0.0, 0.01, 60, 1), NoteEvent(127.9, 0.01, 60, 1)]  # spans the 64 s
@@ -47,7 +56,8 @@ def main() -> None:
         rows.append((prompt, best))
     from bridge.audio.synth import renderer
 
-    print(f"4 stems x 32 bars at 120 BPM = 64 s of music (256 s of stem audio), one core, {renderer()}"
+    how = " note by note" if args.note_by_note and renderer() == "tinysoundfont" else ""
+    print(f"4 stems x 32 bars at 120 BPM = 64 s of music (256 s of stem audio), one core, {renderer()}{how}"
           " (RESONANT_RENDERER=midirenderer for the fallback)\n")
     print(f"{'style':<16} {'write':>7} {'render':>7} {'normalise':>9} {'total':>7} {'x real time':>11} "
           f"{'render vs baseline':>18}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from scipy.ndimage import maximum_filter1d, minimum_filter1d, uniform_filter1d
 
 from bridge.audio.features import integrated_loudness
@@ -51,33 +52,60 @@ def _absmax_rows(m: np.ndarray) -> np.ndarray:
     return out
 
 
+_KERN = np.ascontiguousarray(_KERNELS.T.astype(np.float32))  # taps x phases
+
+
+def _hot_windows(ch: np.ndarray, floor: float) -> np.ndarray:
+    """Where interpolated points could reach ``floor``: the starts i of the windows
+    ``padded[i:i+TAPS]`` (samples i-TAPS/2+1 .. i+TAPS/2) that hold a sample of at least
+    ``floor / _L1``. Loud samples are usually few: they are marked directly; when they are many, a
+    running maximum over the window is cheaper."""
+    n, half = ch.size, _TAPS // 2
+    hot = np.abs(ch) >= floor / _L1
+    count = int(np.count_nonzero(hot))
+    if count * _TAPS > n // 8:
+        padded = np.concatenate([np.zeros(half - 1, bool), hot, np.zeros(half, bool)]).view(np.uint8)
+        return np.flatnonzero(maximum_filter1d(padded, size=_TAPS, mode="constant", origin=-half)[:n])
+    idx = np.flatnonzero(hot)
+    mark = np.zeros(n, dtype=bool)
+    for r in range(-half, half):
+        mark[np.clip(idx + r, 0, n - 1)] = True
+    return np.flatnonzero(mark)
+
+
+def _interpolated(ch: np.ndarray, starts: np.ndarray):
+    """(starts, |max over the three interpolated points after each|) in slices of 32768."""
+    half = _TAPS // 2
+    padded = np.concatenate([np.zeros(half - 1, np.float32), ch, np.zeros(half, np.float32)])
+    windows = sliding_window_view(padded, _TAPS)  # a view: gathering its rows beats index arithmetic 2.5x
+    for a in range(0, starts.size, 1 << 15):
+        sel = starts[a:a + (1 << 15)]
+        yield sel, _absmax_rows(windows[sel] @ _KERN)
+
+
 def sample_peaks(audio: np.ndarray, floor: float = 0.0) -> np.ndarray:
     """Per-sample peak of the 4x oversampled signal: the max over channels of the sample and the
     three interpolated points after it. Interpolated points are only computed where they could
     reach ``floor``: an interpolated value is at most ``_L1`` times its neighbours' maximum, so
     elsewhere the sample peak is exact enough for any decision against ``floor``."""
     x = np.ascontiguousarray(np.atleast_2d(np.asarray(audio, dtype=np.float32).T))
-    n = x.shape[1]
     peak = _absmax_rows(x.T)
-    half = _TAPS // 2
-    kern = np.ascontiguousarray(_KERNELS.T.astype(np.float32))  # taps x phases
     for ch in x:
-        padded = np.concatenate([np.zeros(half - 1, np.float32), ch, np.zeros(half, np.float32)])
-        hot = (np.abs(padded) * _L1 >= floor).view(np.uint8)
-        # windows padded[i:i+TAPS] that hold a hot sample (origin -TAPS/2: the window starts at i)
-        idx = np.nonzero(maximum_filter1d(hot, size=_TAPS, mode="constant", origin=-half)[:n])[0]
-        for a in range(0, idx.size, 1 << 15):
-            sel = idx[a:a + (1 << 15)]
-            win = padded[sel[:, None] + np.arange(_TAPS)[None, :]]
-            peak[sel] = np.maximum(peak[sel], _absmax_rows(win @ kern))  # sel has no repeats
+        for sel, vals in _interpolated(ch, _hot_windows(ch, floor)):
+            peak[sel] = np.maximum(peak[sel], vals)  # sel has no repeats
     return peak
 
 
 def true_peak_db(audio: np.ndarray) -> float:
+    """The 4x oversampled peak (dBTP): the sample peak, or an interpolated point near it."""
     if not np.size(audio):
         return -math.inf
-    floor = float(np.abs(audio).max())
-    peak = float(sample_peaks(audio, floor).max())
+    x = np.ascontiguousarray(np.atleast_2d(np.asarray(audio, dtype=np.float32).T))
+    peak = float(np.abs(x).max())
+    floor = peak
+    for ch in x:
+        for _, vals in _interpolated(ch, _hot_windows(ch, floor)):
+            peak = max(peak, float(vals.max()))
     return 20 * math.log10(peak) if peak > 0 else -math.inf
 
 

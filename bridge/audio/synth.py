@@ -26,6 +26,7 @@ import numpy as np
 import soundfile as sf
 
 from bridge.ardour.tempo import TempoMap
+from bridge.audio.sampler import Voice, render_sampled
 from bridge.errors import BridgeError, InvalidInput
 from bridge.music.parts import NoteEvent
 
@@ -113,7 +114,9 @@ def renderer() -> str:
 
 
 def _render_tsf(timed: list[tuple[int, int, int, int]], program: int, drums: bool, rate: int,
-                frames: int) -> np.ndarray:
+                frames: int, sampled: bool = True) -> np.ndarray:
+    """The part through TinySoundFont: by its one-shots (``bridge.audio.sampler``) where that is
+    faithful, else note by note through the synthesiser (also with ``sampled=False``)."""
     import tinysoundfont
 
     font = _soundfont_bytes(str(soundfont_path()))  # a missing or non-SF2 file is the caller's error
@@ -124,6 +127,10 @@ def _render_tsf(timed: list[tuple[int, int, int, int]], program: int, drums: boo
         raise EngineUnavailable(f"the SoundFont renderer cannot load the SoundFont: {e}") from None
     chan = 9 if drums else 0
     synth.program_select(chan, sfid, 0, 0 if drums else program, is_drums=drums)
+    if sampled:
+        out = render_sampled(Voice(synth, chan, rate), timed, drums, rate, frames)
+        if out is not None:
+            return out
     # note-offs before note-ons on the same sample, so that a repeated note re-triggers
     events = sorted([(a, 1, p, v) for a, _, p, v in timed] + [(max(b, a + 1), 0, p, 0) for a, b, p, _ in timed])
     out = np.zeros((frames, 2), dtype=np.float32)
@@ -156,8 +163,9 @@ def render_notes(notes: list[NoteEvent], program: int, drums: bool, tempo_map: T
               tempo_map.samples_at_quarters(first_quarter + n.start + n.duration) - origin, n.pitch, n.velocity)
              for n in notes]
     if renderer() == "tinysoundfont":
-        return _render_tsf([(int(round(a)), int(round(b)), p, v) for a, b, p, v in spans], program, drums, rate,
-                           frames)
+        # the length is rounded once, so that equal notes are equal wherever they start
+        return _render_tsf([(int(round(a)), int(round(a)) + int(round(b - a)), p, v) for a, b, p, v in spans],
+                           program, drums, rate, frames)
     scale = RENDER_RATE / rate
     timed = [(int(round(a * scale)), int(round(b * scale)), p, v) for a, b, p, v in spans]
     smf = _smf(_messages(timed, program, drums), _PPQ_SAMPLES, [(0, 500000)])
