@@ -146,8 +146,8 @@ def test_continuation_from_the_locked_tracks(use, band: Path) -> None:
     assert not np.array_equal(first[0].audio, stems[0].audio)
 
 
-def test_melody_model_follows_the_locked_chroma(use, band: Path) -> None:
-    engine = use("melody")
+def test_melody_model_follows_the_locked_chroma(use, band: Path, no_network) -> None:
+    engine = use("melody")  # loaded here: its chroma conditioner loads demucs, from the local cache
     s = read_session(band)
     req = GenerationRequest(roles=["melody"], first_bar=3, bars=4, seed=2)
     st = engine.generate(req, context_for(s, req))[0]
@@ -212,7 +212,23 @@ def test_missing_corrupt_and_unknown_models_are_named(use, models, tmp_path: Pat
     assert use("text", separator="none").generate(req, None)[0].audio.shape[0] == 96000
 
 
-def test_a_model_already_in_the_hugging_face_cache_loads_offline(use, models) -> None:
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch):
+    """Any attempt to open a network connection fails the test (Unix sockets, e.g. for
+    multiprocessing, stay allowed)."""
+    import socket
+
+    real = socket.socket.connect
+
+    def guarded(self, address):
+        if self.family in (socket.AF_INET, socket.AF_INET6):
+            raise AssertionError(f"the engine tried to reach the network: {address}")
+        return real(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+def test_a_model_already_in_the_hugging_face_cache_loads_offline(use, models, no_network) -> None:
     snap = models["root"] / "hf" / "hub" / "models--resonant--tiny-musicgen"
     rev = "0" * 40
     (snap / "refs").mkdir(parents=True, exist_ok=True)
@@ -221,6 +237,7 @@ def test_a_model_already_in_the_hugging_face_cache_loads_offline(use, models) ->
     for f in ("state_dict.bin", "compression_state_dict.bin"):
         (snap / "snapshots" / rev / f).write_bytes((models["text"] / f).read_bytes())
     engine = use("resonant/tiny-musicgen", separator="none")
+    engine._models.clear()  # load it here, under the network guard
     assert "from the cache" in engine.probe()
     st = engine.generate(GenerationRequest(roles=["bass"], bars=1), None)[0]
     assert st.metadata["model"] == "resonant/tiny-musicgen" and st.audio.shape[0] == 96000
