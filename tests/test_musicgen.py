@@ -187,6 +187,20 @@ def test_regeneration_keeps_the_rest_of_the_take(use) -> None:
     assert abs(loudness(st.audio[a:b], 48000) - loudness(take.audio, 48000)) < 3.0
 
 
+def test_extending_a_take_continues_from_its_end(use) -> None:
+    engine = use("text", separator="none")
+    tm = TempoMap.constant(48000, 120.0)
+    take = engine.generate(GenerationRequest(roles=["bass"], bars=4, seed=4), None)[0]
+    # bars 6-7, a bar after the take's end: the prompt is the take's last seconds, not the empty bar
+    req = GenerationRequest(roles=["bass"], first_bar=6, bars=2, seed=6, previous={"bass": PreviousTake(take.audio, 0)})
+    st = engine.generate(req, None)[0]
+    assert st.start == 0 and st.audio.shape[0] == tm.samples_at_bar(8)
+    assert np.array_equal(st.audio[:tm.samples_at_bar(5)], take.audio)
+    assert not st.audio[tm.samples_at_bar(5):tm.samples_at_bar(6)].any()  # the bar nobody asked for
+    assert np.abs(st.audio[tm.samples_at_bar(6) + 480:]).max() > 1e-3
+    assert any("previous take" in c for c in st.metadata["conditioning"])
+
+
 def test_missing_corrupt_and_unknown_models_are_named(use, models, tmp_path: Path) -> None:
     req = GenerationRequest(roles=["drums"], bars=1)
     with pytest.raises(ModelNotFound, match=str(tmp_path / "nowhere")):

@@ -189,13 +189,13 @@ class MusicGenEngine:
         """The audio to continue from (batch x channels x samples at the model's rate), or None."""
         role = group[0]
         prev = request.previous.get(role)
-        if prev is not None:  # the take itself, up to the range
-            have = max(0, min(start, prev.start + prev.audio.shape[0]) - prev.start)
-            seconds = conditioning.prompt_seconds(request, have / rate, model.max_duration)
+        if prev is not None:  # the take itself, up to the range (or up to its end, when extending it)
+            end = min(start, prev.start + prev.audio.shape[0]) - prev.start
+            seconds = conditioning.prompt_seconds(request, max(0, end) / rate, model.max_duration)
             n = int(seconds * rate)
             if not n:
                 return None, []
-            audio = prev.audio[start - prev.start - n:start - prev.start]
+            audio = prev.audio[end - n:end]
             what = f"continuation: {seconds:.1f} s of the previous take before the range"
         else:
             if context.locked_audio is None:
