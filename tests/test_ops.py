@@ -57,3 +57,24 @@ def test_doctor_says_whether_the_ardour_hook_is_registered(capsys: pytest.Captur
     cli(["doctor", "--json"])
     hook = {c["name"]: c for c in json.loads(capsys.readouterr().out)}["ardour hook"]
     assert hook["ok"] and hook["detail"] == "registered for Ardour 7, Ardour 8"
+
+
+def test_engine_settings_reach_the_worker_as_its_environment(tmp_path: Path) -> None:
+    from bridge.config import load_config
+    from bridge.errors import InvalidInput
+
+    cfg_file = tmp_path / "c.toml"
+    cfg_file.write_text('[engines]\nsoundfont = "/x/gm.sf2"\nmusicgen_model = "/models/mg"\n'
+                        'musicgen_device = "cuda:1"\nseparator = "none"\n')
+    cfg = load_config(cfg_file, env={})
+    assert cfg.engine_env() == {"RESONANT_SOUNDFONT": "/x/gm.sf2", "RESONANT_MUSICGEN_MODEL": "/models/mg",
+                                "RESONANT_MUSICGEN_DEVICE": "cuda:1", "RESONANT_SEPARATOR": "none"}
+    # the environment wins over the file, as for every setting
+    assert load_config(cfg_file, env={"RESONANT_MUSICGEN_MODEL": "small"}).engine_env()[
+        "RESONANT_MUSICGEN_MODEL"] == "small"
+    for bad in ("gpu", "cuda:x", "cuda:123"):
+        with pytest.raises(InvalidInput, match="musicgen_device"):
+            load_config(env={"RESONANT_MUSICGEN_DEVICE": bad})
+    with pytest.raises(InvalidInput, match="unknown setting engines.musicgen"):
+        cfg_file.write_text('[engines]\nmusicgen = "x"\n')
+        load_config(cfg_file, env={})
