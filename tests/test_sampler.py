@@ -62,3 +62,12 @@ def test_a_closed_hi_hat_chokes_the_open_one() -> None:
     # the open hat was still ringing, and both renderings cut it: what is left is the closed hat
     assert np.abs(alone[late]).max() > 10 * np.abs(direct[late] - only_closed[late]).max()
     assert residual_db(direct, sampled) < -30.0
+
+
+def test_a_note_longer_than_any_tail_is_held_to_its_end() -> None:
+    timed = [(0, 30 * RATE, 60, 90), (RATE, 2 * RATE, 64, 90)]  # strings: a 30 s note under a short one
+    direct = synth._render_tsf(timed, 48, False, RATE, 32 * RATE, sampled=False)
+    sampled = synth._render_tsf(timed, 48, False, RATE, 32 * RATE, sampled=True)
+    held = slice(25 * RATE, 26 * RATE)
+    assert np.abs(direct[held]).max() > 0.01
+    assert residual_db(direct, sampled) < -60.0

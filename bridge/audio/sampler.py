@@ -31,7 +31,7 @@ VELOCITY_RESIDUAL = 1e-4
 CHOKE_AT = 512  # the second note of a choke probe starts ~10 ms after the first (on the 64-sample block grid)
 CHOKE_LEN = 2400  # and the probe runs 50 ms
 QUICK_RELEASE_S = 0.01  # TinySoundFont's fast release for a voice cut by its exclusive class
-MAX_SHOT_S = 20.0  # a one-shot that never ends (a looped sample held) is cut here
+MAX_TAIL_S = 20.0  # a one-shot still sounding this long after its note-off is cut there
 CHUNK = 8192
 
 Note = tuple[int, int, int, int]  # start, end (samples from the first frame), pitch, velocity
@@ -48,7 +48,7 @@ class Voice:
         chunks: list[np.ndarray] = []
         cur = 0
         events = sorted(events)
-        limit = length if length is not None else int(MAX_SHOT_S * self.rate)
+        limit = length if length is not None else events[-1][0] + int(MAX_TAIL_S * self.rate)
         i = 0
         while cur < limit:
             nxt = events[i][0] if i < len(events) else limit
