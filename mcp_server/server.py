@@ -280,10 +280,13 @@ def build_server(service, token: str | None = None, url: str | None = None) -> M
 
     @mcp.resource("resonant://config", mime_type="application/json")
     def config_resource() -> str:
-        """The daemon's configuration (ports, roots, engine)."""
+        """The daemon's configuration (ports, roots, engines; `resonant doctor` says which engines work here)."""
+        from bridge.engines.registry import available_engines
+
         c = service.config
         return json.dumps({"bind": c.bind, "osc_port": c.osc_port, "data_dir": str(c.data_dir),
                            "session_roots": [str(p) for p in c.session_roots], "default_engine": c.default_engine,
+                           "engines": available_engines(), "musicgen_model": c.musicgen_model or None,
                            "queue_size": c.queue_size})
 
     @mcp.resource("resonant://jobs/{job_id}", mime_type="application/json")

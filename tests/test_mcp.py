@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import signal
@@ -99,6 +100,8 @@ def test_an_assistant_session(song: Path, tmp_path: Path) -> None:
         assert [j["kind"] for j in h] == ["regenerate", "generate"]
         res = await c.read_resource(f"resonant://jobs/{job['id']}")
         assert job["id"] in res.contents[0].text
+        conf = json.loads((await c.read_resource("resonant://config")).contents[0].text)
+        assert conf["default_engine"] == "arranger" and {"arranger", "musicgen"} <= set(conf["engines"])
         prompts = {p.name for p in (await c.list_prompts()).prompts}
         assert "arrange_around_locked_tracks" in prompts
 
