@@ -155,8 +155,17 @@ def test_melody_model_follows_the_locked_chroma(use, band: Path, no_network) -> 
     assert_stem_rules(st, tm.samples_at_bar(7) - tm.samples_at_bar(3), s.sample_rate)
     cond = st.metadata["conditioning"]
     assert any(c.startswith("continuation:") for c in cond) and any(c.startswith("melody:") for c in cond)
-    text_only = engine.generate(GenerationRequest(roles=["melody"], first_bar=3, bars=4, seed=2), None)[0]
-    assert not np.array_equal(text_only.audio[:1000], st.audio[:1000])
+    # bars 1-4: nothing before to continue from, so the chroma is the only audio condition; the same
+    # context without the locked audio gives the same text, and other music
+    import dataclasses
+
+    req = GenerationRequest(roles=["melody"], first_bar=1, bars=4, seed=2)
+    ctx = context_for(s, req)
+    with_chroma = engine.generate(req, ctx)[0]
+    assert with_chroma.metadata["conditioning"] == ["text", "melody: the chroma of the locked tracks over the range"]
+    without = engine.generate(req, dataclasses.replace(ctx, locked_audio=None))[0]
+    assert without.metadata["conditioning"] == ["text"] and without.metadata["text"] == with_chroma.metadata["text"]
+    assert not np.array_equal(without.audio, with_chroma.audio)
 
 
 def test_long_ranges_extend_past_the_model_window(use) -> None:
