@@ -14,12 +14,10 @@ import time
 import numpy as np
 
 from bridge.ardour.tempo import TempoMap
-from bridge.audio.features import integrated_loudness
-from bridge.audio.loudness import normalise
 from bridge.audio.midi import read_smf
 from bridge.audio.synth import musical_smf, render_notes
 from bridge.engines.base import GenerationContext, GenerationRequest, PreviousTake, Progress, Stem, no_progress
-from bridge.engines.fit import inpaint
+from bridge.engines.fit import finish
 from bridge.music.parts import WRITERS, NoteEvent
 from bridge.music.plan import Plan, make_plan
 from bridge.music.prompt import parse_prompt
@@ -71,14 +69,7 @@ class ArrangerEngine:
             audio = render_notes(notes, program, drums, tm, first_q, frames)
             t_render += time.perf_counter() - tr
             tn = time.perf_counter()
-            target = request.loudness_lufs
-            if prev is not None:
-                target = integrated_loudness(prev.audio, tm.sample_rate) or target
-            audio, lufs, tp = normalise(audio, tm.sample_rate, target, request.true_peak_db)
-            stem_start = start
-            if prev is not None:
-                audio, stem_start = inpaint(prev, audio, start, tm.sample_rate)
-                lufs = integrated_loudness(audio, tm.sample_rate) or lufs
+            audio, stem_start, lufs, tp = finish(audio, role, request, start, tm.sample_rate)
             t_norm += time.perf_counter() - tn
             tw = time.perf_counter()
             midi = musical_smf(notes, program, drums, tm, first_q, f"{role} ({plan.style.name})")

@@ -1,5 +1,6 @@
 """Fitting what an engine made to what the session asks for: the session's rate, the exact number
-of samples of the bar range, stereo; and joining regenerated bars into the previous take."""
+of samples of the bar range, stereo, the loudness asked for; and joining regenerated bars into the
+previous take."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from math import gcd
 import numpy as np
 from scipy.signal import butter, resample_poly, sosfiltfilt
 
-from bridge.engines.base import PreviousTake
+from bridge.audio.features import integrated_loudness
+from bridge.audio.loudness import normalise
+from bridge.engines.base import GenerationRequest, PreviousTake
 
 CROSSFADE_S = 0.010
 EDGE_FADE_S = 0.003  # a cut at the end of a generated range would click
@@ -34,6 +37,22 @@ def fit(audio: np.ndarray, rate: int, target_rate: int, frames: int, remove_dc: 
     if fade:
         out[n - fade:n] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)[:, None]
     return out
+
+
+def finish(audio: np.ndarray, role: str, request: GenerationRequest, start: int,
+           rate: int) -> tuple[np.ndarray, int, float, float]:
+    """A role's stem as delivered: normalised (to the request's level, or to the previous take's
+    when regenerating, under the true-peak ceiling) and joined into the previous take when there is
+    one. Returns the audio, its first sample on the timeline, its loudness and its true peak."""
+    prev = request.previous.get(role)
+    target = request.loudness_lufs
+    if prev is not None:
+        target = integrated_loudness(prev.audio, rate) or target
+    audio, lufs, tp = normalise(audio, rate, target, request.true_peak_db)
+    if prev is None:
+        return audio, start, lufs, tp
+    audio, first = inpaint(prev, audio, start, rate)
+    return audio, first, integrated_loudness(audio, rate) or lufs, tp
 
 
 def inpaint(prev: PreviousTake, new: np.ndarray, new_start: int, rate: int) -> tuple[np.ndarray, int]:

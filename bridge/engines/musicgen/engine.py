@@ -20,9 +20,8 @@ import numpy as np
 
 from bridge.ardour.tempo import TempoMap
 from bridge.audio.features import integrated_loudness
-from bridge.audio.loudness import normalise
 from bridge.engines.base import GenerationContext, GenerationRequest, Progress, Stem, no_progress
-from bridge.engines.fit import fit, inpaint
+from bridge.engines.fit import finish, fit
 from bridge.engines.musicgen import compat, conditioning, separate
 from bridge.engines.musicgen.model import ModelSource, load, pick_device, resolve
 from bridge.errors import EngineUnavailable, OutOfMemory
@@ -137,13 +136,7 @@ class MusicGenEngine:
             for i, role in enumerate(group):
                 progress(base + 0.85 * span, f"fitting {role}")
                 audio, method = self._stem(wav[i], model.sample_rate, role, separator, sep_why, rate, frames)
-                prev = request.previous.get(role)
-                target = integrated_loudness(prev.audio, rate) if prev is not None else None
-                audio, lufs, tp = normalise(audio, rate, target or request.loudness_lufs, request.true_peak_db)
-                stem_start = start
-                if prev is not None:
-                    audio, stem_start = inpaint(prev, audio, start, rate)
-                    lufs = integrated_loudness(audio, rate) or lufs
+                audio, stem_start, lufs, tp = finish(audio, role, request, start, rate)
                 stems.append(Stem(role, audio, rate, stem_start, None, {
                     "engine": self.name, "model": source.spec, "device": device,
                     "precision": "float32" if device == "cpu" else "float16", "seed": request.seed,
@@ -154,7 +147,7 @@ class MusicGenEngine:
                                  "density, complexity, swing": "said in the text"},
                     "batched_with": [r for r in group if r != role], "loudness_lufs": round(lufs, 2),
                     "true_peak_db": round(tp, 2), "understood": intent.understood(), "tempo_source": context.source,
-                    "regenerated_from_previous": prev is not None, "warnings": warnings,
+                    "regenerated_from_previous": role in request.previous, "warnings": warnings,
                 }))
             t_fit += time.perf_counter() - tf
             done_roles += len(group)
@@ -263,17 +256,15 @@ class MusicGenEngine:
                 attributes, tokens = model._prepare_tokens_and_attributes(texts, prompt, melodies)
                 tokens = model._generate_tokens(attributes, tokens, progress=True)
                 wav = model.generate_audio(tokens)
-        except (torch.OutOfMemoryError, MemoryError) as e:
+        except (RuntimeError, MemoryError) as e:  # torch.OutOfMemoryError is a RuntimeError
+            text = str(e).lower()
+            if not isinstance(e, torch.OutOfMemoryError | MemoryError) and "out of memory" not in text \
+                    and "can't allocate memory" not in text:  # the CPU allocator says it so
+                raise
             _free(device)
             raise OutOfMemory(f"MusicGen ran out of memory on {device} writing {len(texts)} role(s) x "
                               f"{total:.1f} s: ask for fewer bars or roles, or set a smaller model "
                               f"({type(e).__name__})") from None
-        except RuntimeError as e:
-            if "out of memory" not in str(e).lower() and "can't allocate memory" not in str(e).lower():
-                raise
-            _free(device)
-            raise OutOfMemory(f"MusicGen ran out of memory on {device} writing {len(texts)} role(s) x "
-                              f"{total:.1f} s: ask for fewer bars or roles, or set a smaller model") from None
         finally:
             model.set_custom_progress_callback(None)
         return wav[..., int(round(prompt_s * model.sample_rate)):]
