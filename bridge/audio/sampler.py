@@ -90,6 +90,14 @@ class Voice:
         return self._run([(0, 1, a, vel), (CHOKE_AT, 1, b, vel)], CHOKE_LEN)
 
 
+def _head(shot: np.ndarray) -> np.ndarray:
+    """A one-shot's first ``PROBE`` samples: what ``Voice.probe`` renders of the same note (both runs
+    split at the same places, so the synthesiser's 64-sample blocks fall alike), zero-padded."""
+    head = np.zeros((PROBE, 2), dtype=np.float32)
+    head[:min(PROBE, shot.shape[0])] = shot[:PROBE]
+    return head
+
+
 def _gain(probe: np.ndarray, ref: np.ndarray) -> float | None:
     """The factor that makes ``ref`` into ``probe``, if what is left is under ``VELOCITY_RESIDUAL``."""
     energy = float(np.vdot(ref, ref))
@@ -130,23 +138,23 @@ def render_sampled(voice: Voice, notes: list[Note], drums: bool, rate: int, fram
         cut = chokes(voice, probe, loud)
         if any(cut.values()):
             return None
-    # one-shots per (pitch, duration), shared across velocities that are a pure gain of the loudest
+    # one-shots per (pitch, duration), shared by velocities that sound as a gain of one already rendered
     groups: dict[tuple[int, int], set[int]] = defaultdict(set)
     for a, b, p, v in notes:
         groups[(p, b - a)].add(v)
     shots: dict[tuple[int, int, int], tuple[np.ndarray, float]] = {}
     for (p, dur), vels in groups.items():
-        refs: list[tuple[np.ndarray, np.ndarray]] = []  # (probe, one-shot) of the velocities rendered
+        refs: list[np.ndarray] = []  # the one-shots rendered, loudest velocity first
         for v in sorted(vels, reverse=True):
-            probe = voice.probe(p, v, dur)
-            for ref_probe, ref_shot in refs:
-                g = _gain(probe, ref_probe)
+            probe = voice.probe(p, v, dur) if refs else None  # the loudest needs no comparison
+            for ref in refs:
+                g = _gain(probe, _head(ref))
                 if g is not None:
-                    shots[(p, dur, v)] = (ref_shot, g)
+                    shots[(p, dur, v)] = (ref, g)
                     break
             else:
-                refs.append((probe, voice.shot(p, v, dur)))
-                shots[(p, dur, v)] = (refs[-1][1], 1.0)
+                refs.append(voice.shot(p, v, dur))
+                shots[(p, dur, v)] = (refs[-1], 1.0)
     longest = max(s.shape[0] for s, _ in shots.values())
     out = np.zeros((frames + longest, 2), dtype=np.float32)
     # where each hit is cut by a later one of its exclusive class: the synthesiser takes the notes
@@ -170,7 +178,7 @@ def render_sampled(voice: Voice, notes: list[Note], drums: bool, rate: int, fram
             continue
         shot, g = shots[(p, b - a, v)]
         if a < 0:  # a note that starts before the range (not written by the arranger): its tail only
-            shot, b, a = shot[-a:], b - a, 0
+            shot, a = shot[-a:], 0
         n = shot.shape[0]
         if p in cutters:
             i = np.searchsorted(cutters[p], order(a, p, v), side="right")
