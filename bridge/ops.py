@@ -38,13 +38,6 @@ class Check:
     detail: str
     required: bool = True  # False: reported, but not a broken install (a busy port, an optional engine)
 
-    def __post_init__(self) -> None:
-        if self.name.startswith(ADVISORY):
-            self.required = False
-
-
-ADVISORY = ("osc port", "mcp port", "ardour hook")
-
 
 def hook_check() -> Check:
     """Is the inbox hook registered with Ardour 7 or 8 (needed to deliver into open sessions)?"""
@@ -58,9 +51,9 @@ def hook_check() -> Check:
         except OSError:
             pass
     if found:
-        return Check("ardour hook", True, f"registered for {', '.join(found)}")
+        return Check("ardour hook", True, f"registered for {', '.join(found)}", required=False)
     return Check("ardour hook", False, "not registered: run `resonant ardour install-scripts` to receive stems"
-                                       " in sessions open in Ardour")
+                                       " in sessions open in Ardour", required=False)
 
 
 def _port_free(host: str, port: int, kind: int) -> bool:
@@ -113,10 +106,10 @@ def doctor(config_path: str | None = None) -> list[Check]:
             # an engine nobody chose is optional: its absence is news, not a broken install
             checks.append(Check(f"engine {name}", False, e.message, required=name == cfg.default_engine))
     checks.append(hook_check())
-    checks.append(Check(f"osc port {cfg.osc_port}", _port_free(cfg.bind, cfg.osc_port, socket.SOCK_DGRAM),
-                        "free" if _port_free(cfg.bind, cfg.osc_port, socket.SOCK_DGRAM)
-                        else "in use (a daemon already running?)"))
-    if cfg.mcp_port:
-        free = _port_free(cfg.bind, cfg.mcp_port, socket.SOCK_STREAM)
-        checks.append(Check(f"mcp port {cfg.mcp_port}", free, "free" if free else "in use (a daemon already running?)"))
+    ports = [("osc", cfg.osc_port, socket.SOCK_DGRAM)] + ([("mcp", cfg.mcp_port, socket.SOCK_STREAM)]
+                                                          if cfg.mcp_port else [])
+    for kind, port, sock in ports:  # a port in use is most likely our own daemon: news, not a failure
+        free = _port_free(cfg.bind, port, sock)
+        checks.append(Check(f"{kind} port {port}", free, "free" if free else "in use (a daemon already running?)",
+                            required=False))
     return checks
