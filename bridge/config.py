@@ -30,6 +30,8 @@ from typing import Any
 
 from bridge.errors import InvalidInput
 
+MUSICGEN_DEVICES = re.compile(r"auto|cpu|cuda(:\d{1,2})?")  # what musicgen_device may say
+
 
 def _default_data_dir() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
@@ -67,8 +69,7 @@ class Config:
             raise InvalidInput("queue_size must be 1-1000")
         if not self.bind:
             raise InvalidInput("bind address must not be empty")
-        if self.musicgen_device.strip().lower() not in ("auto", "cpu", "cuda") \
-                and not re.fullmatch(r"cuda:\d{1,2}", self.musicgen_device.strip().lower()):
+        if not MUSICGEN_DEVICES.fullmatch(self.musicgen_device.strip().lower()):
             raise InvalidInput("musicgen_device must be auto, cpu, cuda or cuda:N")
         if not 0.1 <= self.ack_timeout_s <= 3600:
             raise InvalidInput("ack_timeout_s must be 0.1-3600 seconds")

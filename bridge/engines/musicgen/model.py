@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bridge.config import MUSICGEN_DEVICES
 from bridge.errors import EngineUnavailable, ModelNotFound, ModelUnreadable, UnknownModel
 
 DEFAULT_MODEL = "facebook/musicgen-small"
@@ -74,16 +75,14 @@ def pick_device(setting: str | None) -> str:
     import torch
 
     setting = (setting or "auto").strip().lower()
+    if not MUSICGEN_DEVICES.fullmatch(setting):  # the environment is read here without the config's check
+        raise UnknownModel(f"unknown device {setting!r}: use auto, cpu, cuda or cuda:N")
     if setting == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
-    if setting == "cpu":
-        return "cpu"
-    if re.fullmatch(r"cuda(:\d{1,2})?", setting):
-        if not torch.cuda.is_available():
-            raise EngineUnavailable(f"device {setting!r} was asked for, but torch sees no CUDA GPU here "
+    if setting != "cpu" and not torch.cuda.is_available():
+        raise EngineUnavailable(f"device {setting!r} was asked for, but torch sees no CUDA GPU here "
                                 f"(torch {torch.__version__}); use 'auto' or 'cpu'")
-        return setting
-    raise UnknownModel(f"unknown device {setting!r}: use auto, cpu, cuda or cuda:N")
+    return setting
 
 
 def load(source: ModelSource, device: str) -> Any:
