@@ -30,6 +30,7 @@ import soundfile as sf
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bridge.ardour import SessionEditor, read_session  # noqa: E402
+from bridge.ardour.programs import find_ardour  # noqa: E402
 from bridge.cli import main as cli  # noqa: E402
 from bridge.hotdrop.delivery import Deliverer  # noqa: E402
 
@@ -44,7 +45,13 @@ def _tone(path: Path, seconds: float, freq: float = 110.0) -> Path:
 
 def _session(tmp: Path, name: str, seconds: float) -> Path:
     folder = tmp / name
-    subprocess.run(["ardour7-new_session", "-s", str(RATE), str(folder), name], check=True, capture_output=True)
+    ardour = find_ardour()
+    if ardour is None:
+        sys.exit("bench/hotdrop.py needs Ardour (apt-get install ardour)")
+    cmd, env = ardour.command([ardour.tool("new_session"), "-s", str(RATE), str(folder), name])
+    subprocess.run(cmd, env=env, capture_output=True)  # 8/9 may abort at exit: the file is what counts
+    if not (folder / f"{name}.ardour").is_file():
+        sys.exit(f"{ardour.label} made no session in {folder}")
     cli(["session", "add-track", "--role", "bass", str(folder), "Bass", str(_tone(tmp / f"{name}.wav", seconds))])
     return folder
 

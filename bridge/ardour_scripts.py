@@ -26,11 +26,17 @@ SCRIPTS = Path(__file__).resolve().parents[1] / "daw_templates" / "scripts"
 HOOK_FILE = "resonant_inbox.lua"
 HOOK_NAME = "Resonant: import delivered stems"
 HOOK_ID = "1735353535"  # stable, so that installing twice replaces rather than duplicates
-# LuaSignal::LuaTimerDS is bit 47 in Ardour 7.0-8.12 (gtk2_ardour/luasignal_syms.h, not counting the two
-# entries under "#if 0"); Ardour reads the string as a std::bitset, rightmost character = bit 0. A string
-# longer than the set is cut from the left, so a wrong length silently selects another signal.
-TIMER_DS_SIGNALS = "1" + "0" * 47
+# LuaSignal::LuaTimerDS is bit 47 in Ardour 7.0-8.12 and bit 49 in 9.x (gtk2_ardour/luasignal_syms.h,
+# not counting the entries under "#if 0"; 9.8 printed LuaSignal.LuaTimerDS = 49 in a probe hook). Ardour
+# reads the string as a std::bitset, rightmost character = bit 0; a string longer than the set is cut
+# from the left, so a wrong length silently selects another signal (in 9 a 7/8 hook never runs).
+TIMER_DS_BIT = {7: 47, 8: 47, 9: 49}
 
+
+def timer_ds_signals(major: int) -> str:
+    """The ``signals`` bitset of a hook on LuaTimerDS for Ardour ``major`` (newer majors: as 9)."""
+    bit = TIMER_DS_BIT.get(major, TIMER_DS_BIT[max(TIMER_DS_BIT)])
+    return "1" + "0" * bit
 
 def config_home() -> Path:
     return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
@@ -56,8 +62,8 @@ def hook_state(source: str) -> str:
             "s['a'] = {} ")
 
 
-def merge_hook(ui_scripts: bytes | None, source: str) -> bytes:
-    """``ui_scripts`` with the inbox hook registered (replacing an earlier copy of it)."""
+def merge_hook(ui_scripts: bytes | None, source: str, major: int = 7) -> bytes:
+    """``ui_scripts`` of Ardour ``major`` with the inbox hook registered (replacing an earlier copy)."""
     if ui_scripts:
         root = etree.fromstring(ui_scripts, etree.XMLParser(resolve_entities=False, no_network=True))
     else:
@@ -69,7 +75,7 @@ def merge_hook(ui_scripts: bytes | None, source: str) -> bytes:
         if old.get("id") == HOOK_ID or old.get("name") == HOOK_NAME:
             hooks.remove(old)
     cb = etree.SubElement(hooks, "LuaCallback", {"lua": "Lua 5.3", "id": HOOK_ID, "name": HOOK_NAME,
-                                                 "signals": TIMER_DS_SIGNALS})
+                                                 "signals": timer_ds_signals(major)})
     cb.text = base64.b64encode(hook_state(source).encode()).decode()
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
@@ -80,9 +86,14 @@ class Installed:
     hooks: list[str] = field(default_factory=list)
 
 
-def install(base: Path | None = None, majors: tuple[int, ...] = (7, 8), register_hook: bool = True) -> Installed:
-    """Copy the scripts for each Ardour major version and register the inbox hook."""
+def install(base: Path | None = None, majors: tuple[int, ...] | None = None, register_hook: bool = True
+            ) -> Installed:
+    """Copy the scripts for each Ardour major (default: those installed or configured here) and
+    register the inbox hook."""
+    from bridge.ardour.programs import majors_to_configure
+
     base = base or config_home()
+    majors = majors or majors_to_configure(base)
     out = Installed()
     source = (SCRIPTS / HOOK_FILE).read_text()
     for major in majors:
@@ -94,6 +105,6 @@ def install(base: Path | None = None, majors: tuple[int, ...] = (7, 8), register
             out.scripts.append(str(dest / lua.name))
         if register_hook:
             ui = cfg / "ui_scripts"
-            atomic_write(ui, merge_hook(ui.read_bytes() if ui.is_file() else None, source))
+            atomic_write(ui, merge_hook(ui.read_bytes() if ui.is_file() else None, source, major))
             out.hooks.append(str(ui))
     return out

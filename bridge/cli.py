@@ -309,11 +309,14 @@ def cmd_new(args: argparse.Namespace) -> int:
 def cmd_install_templates(args: argparse.Namespace) -> int:
     import shutil
 
+    from bridge.ardour.programs import majors_to_configure
+    from bridge.ardour_scripts import config_home
     from bridge.newsession import TEMPLATES
 
     installed = []
-    for base in (Path(args.dir),) if args.dir else (Path.home() / ".config" / "ardour7" / "templates",
-                                                      Path.home() / ".config" / "ardour8" / "templates"):
+    home = config_home()
+    majors = tuple(args.major or ()) or majors_to_configure(home)
+    for base in (Path(args.dir),) if args.dir else tuple(home / f"ardour{m}" / "templates" for m in majors):
         for tpl in sorted(TEMPLATES.glob("*/*.template")):
             dest = base / tpl.parent.name
             dest.mkdir(parents=True, exist_ok=True)
@@ -408,8 +411,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     ard = sub.add_parser("ardour", help="install the bridge's Ardour templates and Lua scripts")
     ards = ard.add_subparsers(dest="action", required=True)
-    it = ards.add_parser("install-templates", help="copy the session templates for Ardour 7 and 8")
+    it = ards.add_parser("install-templates", help="copy the session templates for each Ardour (7, 8, 9)")
     it.add_argument("--dir", help="install into this templates folder instead")
+    it.add_argument("--major", type=int, action="append", choices=(7, 8, 9),
+                    help="only for this Ardour major (repeatable; default: the majors installed or configured here,"
+                         " else 7, 8 and 9)")
     it.set_defaults(func=cmd_install_templates)
     from bridge.cli_live import add_parsers
 

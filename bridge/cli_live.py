@@ -66,7 +66,8 @@ def cmd_regenerate(args: argparse.Namespace) -> int:
 def cmd_install_scripts(args: argparse.Namespace) -> int:
     from bridge.ardour_scripts import install
 
-    r = install(Path(args.config_home) if args.config_home else None, register_hook=not args.no_hook)
+    r = install(Path(args.config_home) if args.config_home else None, tuple(args.major or ()) or None,
+                register_hook=not args.no_hook)
     for p in r.scripts:
         print(f"installed {p}")
     for p in r.hooks:
@@ -89,7 +90,11 @@ def add_parsers(sub, ards) -> None:
     rg.add_argument("--config", default=None)
     rg.add_argument("--json", action="store_true")
     rg.set_defaults(func=cmd_regenerate)
-    isc = ards.add_parser("install-scripts", help="copy the Lua scripts for Ardour 7 and 8 and register the hook")
+    isc = ards.add_parser("install-scripts", help="copy the Lua scripts for each Ardour (7, 8, 9) and register"
+                                                  " the hook")
     isc.add_argument("--config-home", default=None, help="instead of $XDG_CONFIG_HOME or ~/.config")
+    isc.add_argument("--major", type=int, action="append", choices=(7, 8, 9),
+                     help="only for this Ardour major (repeatable; default: the majors installed or configured"
+                          " here, else 7, 8 and 9)")
     isc.add_argument("--no-hook", action="store_true", help="copy only; register the hook by hand")
     isc.set_defaults(func=cmd_install_scripts)

@@ -7,7 +7,6 @@ mixdown, which nulls against Ardour's export), and a summary of where everything
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -15,6 +14,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from bridge.ardour.programs import find_ardour
 from bridge.newsession import create
 
 DEMO_PROMPT = "lo-fi hip hop in D minor, Rhodes, laid back"
@@ -32,12 +32,17 @@ def run_demo(folder: Path | None, console: Console | None = None) -> dict:
         bar.update(task, completed=1.0, description="rendering the preview mix")
         mix = folder / "export" / "demo-mix.wav"
         mix.parent.mkdir(parents=True, exist_ok=True)
-        by = "Ardour (ardour7-export)"
-        if shutil.which("ardour7-export"):
-            # ardour7-export 7.3 can abort at exit after writing a good file: the file is what counts
-            subprocess.run(["ardour7-export", "-o", str(mix), str(folder), folder.name], capture_output=True,
-                           timeout=600)
-        if not mix.is_file() or mix.stat().st_size == 0:
+        ardour = find_ardour()
+        by = "the bridge's mixdown (Ardour's export tool is not installed)"
+        if ardour is not None and not ardour.missing_tools():
+            by = f"{ardour.label} ({Path(ardour.tool('export')).name})"
+            # the export tools can abort at exit after writing a good file: the file is what counts
+            cmd, env = ardour.command([ardour.tool("export"), "-o", str(mix), str(folder), folder.name])
+            for _ in range(2):
+                subprocess.run(cmd, env=env, capture_output=True, timeout=600)
+                if mix.is_file() and mix.stat().st_size > 44:
+                    break
+        if not mix.is_file() or mix.stat().st_size <= 44:
             import soundfile as sf
 
             from bridge.ardour import read_session
@@ -45,7 +50,8 @@ def run_demo(folder: Path | None, console: Console | None = None) -> dict:
 
             s = read_session(folder)
             sf.write(str(mix), render(s), s.sample_rate, subtype="PCM_24")
-            by = "the bridge's mixdown (Ardour's export tool is not installed)"
+            if ardour is not None and not ardour.missing_tools():
+                by = f"the bridge's mixdown ({ardour.label}'s export wrote nothing)"
     return {"session": str(result.session), "mix": str(mix), "rendered_by": by, "key": result.key,
             "tempo_bpm": result.tempo_bpm, "mix_lufs": result.mix_lufs, "tracks": [t["track"] for t in result.tracks],
             "seconds": round(time.perf_counter() - t0, 1)}

@@ -37,14 +37,16 @@ class Check:
     ok: bool
     detail: str
     required: bool = True  # False: reported, but not a broken install (a busy port, an optional engine)
+    info: dict | None = None  # machine-readable details for --json (the Ardour found: path, major, version)
 
 
 def hook_check() -> Check:
-    """Is the inbox hook registered with Ardour 7 or 8 (needed to deliver into open sessions)?"""
+    """Is the inbox hook registered with Ardour 7, 8 or 9 (needed to deliver into open sessions)?"""
+    from bridge.ardour.programs import MAJORS
     from bridge.ardour_scripts import HOOK_NAME, config_home
 
     found = []
-    for major in (7, 8):
+    for major in sorted(MAJORS):
         try:
             if HOOK_NAME in (config_home() / f"ardour{major}" / "ui_scripts").read_text(errors="replace"):
                 found.append(f"Ardour {major}")
@@ -54,6 +56,28 @@ def hook_check() -> Check:
         return Check("ardour hook", True, f"registered for {', '.join(found)}", required=False)
     return Check("ardour hook", False, "not registered: run `resonant ardour install-scripts` to receive stems"
                                        " in sessions open in Ardour", required=False)
+
+
+def ardour_check() -> Check:
+    """Which Ardour the bridge uses (newest major, or RESONANT_ARDOUR), its version, and the others."""
+    from bridge.ardour.programs import find_ardour, installed
+    from bridge.errors import BridgeError
+
+    try:
+        a = find_ardour()
+    except BridgeError as e:
+        return Check("ardour", False, e.message)
+    others = [o.label for o in installed() if a is None or o.major != a.major]
+    info = {"found": a.to_dict() if a else None, "others": [o.to_dict() for o in installed()
+                                                             if a is None or o.major != a.major]}
+    if a is None:
+        return Check("ardour", False, "no Ardour found (ardour7/8/9-lua): apt-get install ardour", info=info)
+    missing = a.missing_tools()
+    if missing:
+        return Check("ardour", False, f"{a.label}: missing {', '.join(missing)}: apt-get install ardour", info=info)
+    also = f"; also installed: {', '.join(others)}" if others else ""
+    hard = "" if a.hardour else " (no hardour: the OSC surface tests need it)"
+    return Check("ardour", True, f"{a.label} at {a.tool('lua')}{hard}{also}", info=info)
 
 
 def _port_free(host: str, port: int, kind: int) -> bool:
@@ -78,13 +102,7 @@ def doctor(config_path: str | None = None) -> list[Check]:
                                              f"{', '.join(map(str, cfg.session_roots)) or 'anywhere'}"))
     except BridgeError as e:
         return [Check("config", False, e.message)]
-    tools = {t: shutil.which(t) for t in ("ardour7-lua", "ardour7-new_session", "ardour7-export")}
-    if all(tools.values()):
-        ver = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "ardour"], capture_output=True, text=True)
-        checks.append(Check("ardour", True, f"Ardour 7 tools found (package {ver.stdout.strip() or 'unknown'})"))
-    else:
-        missing = ", ".join(t for t, p in tools.items() if not p)
-        checks.append(Check("ardour", False, f"missing {missing}: apt-get install ardour"))
+    checks.append(ardour_check())
     checks.append(Check("jack", bool(shutil.which("jackd")),
                         "jackd found" if shutil.which("jackd") else "jackd missing: apt-get install jackd2 "
                                                                        "(needed for headless Ardour with OSC)"))

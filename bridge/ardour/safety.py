@@ -86,6 +86,7 @@ def ardour_processes_in(folder: Path) -> list[ArdourProcess]:
             continue
         try:
             fds = os.listdir(f"/proc/{pid}/fd")
+            inner = os.readlink(f"/proc/{pid}/root").rstrip("/")
         except OSError:
             continue  # another user's process, or it just ended
         for fd in fds:
@@ -93,6 +94,10 @@ def ardour_processes_in(folder: Path) -> list[ArdourProcess]:
                 target = os.readlink(f"/proc/{pid}/fd/{fd}")
             except OSError:
                 continue
+            if inner and target.startswith(inner + "/"):
+                # an Ardour in a chroot or container: its paths as it sees them, where the session
+                # folder is bound at the same path (as Flatpak and the compatibility tests do)
+                target = target[len(inner):]
             if target.startswith(prefix) or target == root:
                 found.append(ArdourProcess(int(pid), names[0], target))
                 break

@@ -20,6 +20,7 @@ from lxml import etree
 from bridge.ardour import xmlparts
 from bridge.ardour.audiofiles import AudioInfo, check_rate, inspect_audio, place_audio, unique_name
 from bridge.ardour.model import ROLES, Session
+from bridge.ardour.names import first_playlist_name, route_name, session_major
 from bridge.ardour.safety import (
     backup,
     check_track_name,
@@ -58,6 +59,7 @@ class WriteResult:
     created: list[Path] = field(default_factory=list)
     track_ids: dict[str, str] = field(default_factory=dict)
     playlist_ids: dict[str, str] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)  # asked-for track name -> the name Ardour will show
 
 
 def next_take_name(track: str, taken: Collection[str]) -> str:
@@ -79,6 +81,7 @@ class SessionEditor:
         self.allow_missing_sources = allow_missing_sources
         self.root: etree._Element = copy.deepcopy(session.document.tree)
         self.v7 = session.version >= 7000
+        self.major = session_major(session)  # the Ardour whose naming rules apply
         self._first_id = self._next_id = max(session.id_counter, _max_id(self.root)) + 1
         self._imports: list[_Import] = []
         self._taken_names = _taken_audio_names(session)
@@ -143,7 +146,9 @@ class SessionEditor:
 
     def add_audio_track(self, name: str, clips: list[Clip], role: str | None = None,
                         locked: bool = False) -> str:
+        """A new track; its name as Ardour will show it (8 and 9 turn '"' into '_') is in ``result.names``."""
         check_track_name(name)
+        asked, name = name, route_name(name, self.major)
         routes = self._section("Routes")
         existing = {r.get("name") for r in routes if r.tag == "Route"}
         if name in existing or name.lower() in {(n or "").lower() for n in existing}:
@@ -153,7 +158,7 @@ class SessionEditor:
         if not clips:
             raise InvalidInput("a new track needs at least one audio file")
         route_id = self.new_id()
-        pl, channels = self._playlist(name, route_id, clips, file_stem_for(name))
+        pl, channels = self._playlist(first_playlist_name(name, self.major), route_id, clips, file_stem_for(name))
         xmlparts.append(self._section("Playlists"), pl)
         master = self.session.master
         outs = master.n_inputs if master and master.n_inputs else 2
@@ -163,6 +168,7 @@ class SessionEditor:
                                                master_name, order, role, locked))
         self.result.track_ids[name] = route_id
         self.result.playlist_ids[name] = pl.get("id")
+        self.result.names[asked] = name
         return route_id
 
     def add_take(self, track_name: str, clips: list[Clip], take_name: str | None = None) -> str:
@@ -304,15 +310,22 @@ class SessionEditor:
         return [imp.target for imp in self._imports]
 
     def set_control_protocol(self, name: str, active: bool) -> None:
-        """Switch one of Ardour's control surfaces (e.g. "Open Sound Control (OSC)") on or off."""
+        """Switch one of Ardour's control surfaces (e.g. "Open Sound Control (OSC)") on or off.
+
+        Switched on, a surface gets the state Ardour itself saves for it where the session has none:
+        Ardour 9 ignores a bare ``<Protocol name=... active="1"/>`` (7 and 8 accept it)."""
         protocols = self.root.find("ControlProtocols")
         if protocols is None:
             protocols = etree.SubElement(self.root, "ControlProtocols")
-        for p in protocols:
-            if p.tag == "Protocol" and p.get("name") == name:
-                p.set("active", "1" if active else "0")
-                return
-        xmlparts.append(protocols, etree.Element("Protocol", {"name": name, "active": "1" if active else "0"}))
+        node = next((p for p in protocols if p.tag == "Protocol" and p.get("name") == name), None)
+        if node is None:
+            node = etree.Element("Protocol", {"name": name})
+            xmlparts.append(protocols, node)
+        if active:
+            for key, value in xmlparts.PROTOCOL_DEFAULTS.get(name, {}).items():
+                if node.get(key) is None:
+                    node.set(key, value)
+        node.set("active", "1" if active else "0")
 
     # -- writing -------------------------------------------------------------------------------
 

@@ -24,6 +24,15 @@ _REGION_FLAGS = {
 }
 
 
+# The state Ardour 9.8 saves for a control surface switched on in its preferences (7.3 and 8.12 write
+# the same keys but "config"); Ardour 9 starts a surface only from such a state.
+PROTOCOL_DEFAULTS: dict[str, dict[str, str]] = {
+    "Open Sound Control (OSC)": {"feedback": "0", "debugmode": "0", "address-only": "1", "remote-port": "8000",
+                                 "banksize": "0", "striptypes": "31", "gainmode": "0", "send-page-size": "0",
+                                 "plug-page-size": "0", "config": "Open Sound Control (OSC)"},
+}
+
+
 def append(parent: etree._Element, child: etree._Element) -> None:
     """Append with the indentation Ardour uses (two spaces a level), for readable diffs."""
     depth = 0

@@ -24,6 +24,7 @@ import soundfile as sf
 
 from bridge.ardour import Clip, SessionEditor, read_session
 from bridge.ardour.model import Session
+from bridge.ardour.names import first_playlist_name, session_major
 from bridge.ardour.safety import ardour_processes_in
 from bridge.ardour.writer import next_take_name
 from bridge.errors import BridgeError
@@ -111,7 +112,7 @@ class Deliverer:
             else:
                 for st, name in zip(stems, new_track_names(s, [st["role"] for st in stems]), strict=True):
                     ed.add_audio_track(name, [Clip(Path(st["wav"]), st["start"])], role=st["role"])
-                    placed["tracks"].append({"track": name, "role": st["role"]})
+                    placed["tracks"].append({"track": ed.result.names.get(name, name), "role": st["role"]})
             return ed, placed
 
         ed, placed = await asyncio.to_thread(stage)
@@ -129,12 +130,14 @@ class Deliverer:
             names, new = [session.track(job.track).name], False
         else:
             names, new = new_track_names(session, [st["role"] for st in stems]), True
+        major = session_major(session)
+        taken = {p.name for p in session.playlists.values()}
         for st, name in zip(stems, names, strict=True):
             info = sf.info(st["wav"])
             end = st["start"] + info.frames
             first_bar = max(1, math.floor(tm.bar_at_samples(st["start"]) + 1e-6))
             last_bar = max(first_bar, math.ceil(tm.bar_at_samples(end) - 1e-6) - 1)
-            take = f"{name}.1" if new else next_take_name(name, {p.name for p in session.playlists.values()})
+            take = first_playlist_name(name, major) if new else next_take_name(name, taken)
             drops.append(inbox.Drop(track=name, role=st["role"], file="", position=int(st["start"]),
                                     first_bar=first_bar, last_bar=last_bar, take=take, new_track=new,
                                     channels=info.channels, frames=info.frames))
@@ -172,12 +175,20 @@ class Deliverer:
                 f" They wait in {manifest.parent} (manifest {manifest.name}) and Ardour imports them as soon"
                 " as the Resonant inbox hook runs: install it with `resonant ardour install-scripts` and"
                 " restart Ardour, or import the WAV files by hand")
+        placed = ack.get("placed", {})
+        if ack["status"] == "partial":
+            await asyncio.to_thread(inbox.withdraw, folder, job.id, True)
+            got = ", ".join(f"{p['track']} ({p['take']})" for p in placed.values())
+            raise NotAcknowledged(f"Ardour imported only part of the stems: {got} landed in the session;"
+                                  f" the rest failed: {ack['detail']}. The files stay in {manifest.parent}")
         if ack["status"] != "ok":
             await asyncio.to_thread(inbox.withdraw, folder, job.id, True)
             raise NotAcknowledged(f"Ardour could not import the stems: {ack['detail'] or 'no reason given'};"
-                                  f" the files stay in {manifest.parent}")
+                                  f" nothing was added to the session; the files stay in {manifest.parent}")
         await asyncio.to_thread(keep_midi, folder, stems, [d.file for d in drops])
         await asyncio.to_thread(inbox.withdraw, folder, job.id)
+        # what Ardour really made (it renames), else what was asked
         return {"method": "ardour", "seconds": round(time.monotonic() - t0, 3), "detail": ack["detail"],
-                "tracks": [{"track": d.track, "role": d.role, "take": d.take, "position": d.position,
-                            "bars": [d.first_bar, d.last_bar]} for d in drops]}
+                "tracks": [{"track": placed.get(i, {}).get("track") or d.track, "role": d.role,
+                            "take": placed.get(i, {}).get("take") or d.take, "position": d.position,
+                            "bars": [d.first_bar, d.last_bar]} for i, d in enumerate(drops)]}

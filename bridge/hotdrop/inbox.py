@@ -11,7 +11,10 @@ Layout, all written atomically (write to a temporary name, then rename):
                          bars, the file, the take (playlist) name, whether to make the track
 - ``index``              the ids of manifests waiting, one per line: the hook reads this small file on
                          its timer instead of listing the folder (Ardour's Lua has no directory listing)
-- ``<job>.ack``          written by the hook: ``ok`` or ``error`` on the first line, then details
+- ``<job>.ack``          written by the hook: ``ok``, ``partial`` or ``error`` on the first line, a line
+                         for people, then per drop ``placed N TRACK TAKE SOURCE`` or ``failed N REASON``
+                         (tab-separated, N from 1): what Ardour really made, which can differ from what
+                         was asked (Ardour 8/9 turn '"' into '_' and name a new track's playlist NAME.1)
 
 The hook also sends ``/resonant/ack job status detail`` over OSC, so the daemon usually learns at
 once; the ack file is what counts when the daemon was restarted or the datagram was lost.
@@ -101,11 +104,19 @@ def read_ack(session_folder: Path, job_id: str) -> dict[str, Any] | None:
         text = (inbox_of(session_folder) / f"{job_id}.ack").read_text(errors="replace")
     except OSError:
         return None
-    first, _, rest = text.partition("\n")
-    status = first.strip()
-    if status not in ("ok", "error"):
+    lines = text.split("\n")
+    status = lines[0].strip()
+    if status not in ("ok", "error", "partial") or len(lines) < 2:
         return None
-    return {"status": status, "detail": rest.strip()}
+    placed: dict[int, dict[str, str]] = {}
+    failed: dict[int, str] = {}
+    for line in lines[2:]:
+        f = line.split("\t")
+        if f[0] == "placed" and len(f) >= 4 and f[1].isdigit():
+            placed[int(f[1]) - 1] = {"track": f[2], "take": f[3], "source": f[4] if len(f) > 4 else ""}
+        elif f[0] == "failed" and len(f) >= 3 and f[1].isdigit():
+            failed[int(f[1]) - 1] = f[2]
+    return {"status": status, "detail": lines[1].strip(), "placed": placed, "failed": failed}
 
 
 def withdraw(session_folder: Path, job_id: str, keep_files: bool = False) -> None:

@@ -107,11 +107,21 @@ function factory (params)
 		assert (os.rename (path .. ".tmp", path))
 	end
 
-	-- one stem: make the track or a new take on it, then import the file at its position
+	-- "no route group" for Session:new_audio_track: Ardour 9 takes a shared pointer there and crashes on
+	-- nil, so it gets an empty RouteGroup (); in 7 and 8 RouteGroup cannot be called and nil is right
+	local function no_group ()
+		local ok, group = pcall (ARDOUR.RouteGroup)
+		if ok then return group end
+		return nil
+	end
+
+	-- one stem: make the track or a new take on it, then import the file at its position; returns
+	-- what Ardour really made (it renames: a '"' in a track name becomes '_' in Ardour 8 and 9, and the
+	-- first playlist of a new track is "Name" in 7 and "Name.1" in 8 and 9)
 	local function import_drop (d)
 		local track
 		if d.new_track then
-			local tl = Session:new_audio_track (math.max (1, d.channels), 2, nil, 1, d.track,
+			local tl = Session:new_audio_track (math.max (1, d.channels), 2, no_group (), 1, d.track,
 				ARDOUR.PresentationInfo.max_order, ARDOUR.TrackMode.Normal, true)
 			for t in tl:iter () do track = t end
 			if not track then return nil, "could not make track " .. d.track end
@@ -122,8 +132,8 @@ function factory (params)
 			end
 			track = route:to_track ()
 			track:use_new_playlist (ARDOUR.DataType ("audio"))
+			track:playlist ():set_name (d.take)
 		end
-		track:playlist ():set_name (d.take)
 		local before = track:playlist ():region_list ():size ()
 		local files = C.StringVector ()
 		files:push_back (d.file)
@@ -131,33 +141,48 @@ function factory (params)
 		Editor:do_import (files, Editing.ImportMergeFiles, Editing.ImportToTrack, ARDOUR.SrcQuality.SrcBest,
 			ARDOUR.MidiTrackNameSource.SMFTrackName, ARDOUR.MidiTempoMapDisposition.SMFTempoIgnore,
 			pos, ARDOUR.PluginInfo (), track, false)
-		if track:playlist ():region_list ():size () <= before then
+		local regions = track:playlist ():region_list ()
+		if regions:size () <= before then
 			return nil, "Ardour imported nothing from " .. d.file
 		end
-		return track:name () .. "@" .. d.position
+		local source = ""
+		for r in regions:iter () do
+			if r:position ():samples () == d.position then
+				local got, name = pcall (function () return r:source (0):name () end)
+				if got then source = name end
+			end
+		end
+		return { track = track:name (), take = track:playlist ():name (), source = source }
 	end
 
-	-- a whole manifest; the answer goes to the ack file first (it survives a daemon restart), then OSC
+	-- a whole manifest; the answer goes to the ack file first (it survives a daemon restart), then OSC.
+	-- The ack file: "ok" or "error" (or "partial": some drops landed), a line for people, then one
+	-- tab-separated line per drop: placed <n> <track> <take> <source> | failed <n> <reason>
 	local function handle (inbox, id)
 		local text = read_file (inbox .. id .. ".json")
 		if not text then return end -- withdrawn meanwhile
 		local ok, m = pcall (json_decode, text)
-		local status, detail = "ok", {}
+		local status, detail, lines = "ok", {}, {}
 		if not ok or type (m) ~= "table" or m.job ~= id or type (m.drops) ~= "table" then
 			status, detail = "error", { "unreadable manifest: " .. tostring (ok and "bad shape" or m) }
 		else
-			for _, d in ipairs (m.drops) do
+			local landed = 0
+			for i, d in ipairs (m.drops) do
 				local good, placed, why = pcall (import_drop, d)
 				if not good or not placed then
-					status = "error"
-					detail[#detail + 1] = tostring (good and why or placed)
+					local reason = tostring (good and why or placed):gsub ("[\t\n]", " ")
+					detail[#detail + 1] = reason
+					lines[#lines + 1] = "failed\t" .. i .. "\t" .. reason
 				else
-					detail[#detail + 1] = placed
+					landed = landed + 1
+					detail[#detail + 1] = placed.track .. " (" .. placed.take .. ")@" .. d.position
+					lines[#lines + 1] = table.concat ({ "placed", i, placed.track, placed.take, placed.source }, "\t")
 				end
 			end
+			if landed < #m.drops then status = landed > 0 and "partial" or "error" end
 		end
 		local answer = table.concat (detail, "; ")
-		write_atomic (inbox .. id .. ".ack", status .. "\n" .. answer .. "\n")
+		write_atomic (inbox .. id .. ".ack", status .. "\n" .. answer .. "\n" .. table.concat (lines, "\n") .. "\n")
 		if ok and type (m) == "table" and type (m.reply) == "string" and m.reply ~= "" then
 			ARDOUR.LuaOSC.Address (m.reply):send ("/resonant/ack", "sss", id, status, answer)
 		end

@@ -14,7 +14,7 @@ function factory (params) return function ()
 	local uri = (params and params["uri"]) or "osc.udp://127.0.0.1:9123"
 	local dir = Session:path ()
 	if dir:sub (-1) ~= "/" then dir = dir .. "/" end -- with or without, depending on how it was loaded
-	local file = dir .. Session:name () .. ".ardour"
+	local file = dir .. Session:snap_name () .. ".ardour" -- the snapshot in use, not the first one
 	local tx = ARDOUR.LuaOSC.Address (uri)
 	local n = 0
 	for r in Editor:get_selection ().tracks:routelist ():iter () do

@@ -39,7 +39,7 @@ function factory (params) return function ()
 	Session:save_state ("", false, false, false, false, false)
 	local dir = Session:path ()
 	if dir:sub (-1) ~= "/" then dir = dir .. "/" end -- with or without, depending on how it was loaded
-	local file = dir .. Session:name () .. ".ardour"
+	local file = dir .. Session:snap_name () .. ".ardour" -- the snapshot in use, not the first one
 	ARDOUR.LuaOSC.Address (uri):send ("/resonant/regenerate", "ssssi", file, track:name (), rv["bars"], rv["prompt"],
 		math.floor (rv["seed"]))
 end end
