@@ -2,8 +2,9 @@
 
 No JACK and no dialogs: Ardour's Dummy backend is unhidden and marked as the active engine state
 with autostart on, in a private ``XDG_CONFIG_HOME`` (``gtk2_ardour/engine_dialog.cc`` and
-``startup_fsm.cc`` in Ardour 7.3: with a known backend, ``try-autostart-engine`` skips the Audio/MIDI
-Setup dialog; ``.a7`` skips the first-run wizard). The bridge's installer registers the hook there.
+``startup_fsm.cc``: with a known backend, ``try-autostart-engine`` skips the Audio/MIDI Setup dialog;
+``.aN`` skips the first-run wizard of Ardour N; ``<no-memory-warning/>`` in ``instant.xml`` the
+locked-memory dialog of 8 and 9). The bridge's installer registers the hook there.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from pathlib import Path
 
 import pytest
 
+from bridge.ardour.programs import ArdourInstall
 from bridge.ardour_scripts import install
 from bridge.osc.ardour import ArdourOsc, ArdourUnreachable
+from tests import ardour_tools
 
 ENGINE_CONFIG = """<?xml version="1.0" encoding="UTF-8"?>
 <Ardour>
@@ -43,13 +46,15 @@ ENGINE_CONFIG = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-def require_gui() -> None:
-    missing = [t for t in ("Xvfb", "ardour") if shutil.which(t) is None]
+def require_gui(ardour: ArdourInstall | None = None) -> ArdourInstall:
+    a = ardour or ardour_tools.require_ardour()
+    missing = ([] if shutil.which("Xvfb") else ["Xvfb"]) + ([] if a.gui else [f"{a.label}'s GUI"])
     if missing:
         msg = f"{', '.join(missing)} not found (apt-get install ardour xvfb)"
         if os.environ.get("CI") == "true":
             pytest.fail(msg, pytrace=False)
         pytest.skip(msg)
+    return a
 
 
 def _free_display() -> int:
@@ -59,22 +64,30 @@ def _free_display() -> int:
     raise RuntimeError("no free X display number")
 
 
-def config_home(base: Path, rate: int = 48000) -> Path:
+def config_home(base: Path, ardour: ArdourInstall, rate: int = 48000) -> Path:
     cfg = base / "ardour-config"
-    (cfg / "ardour7").mkdir(parents=True, exist_ok=True)
-    (cfg / "ardour7" / ".a7").touch()
-    (cfg / "ardour7" / "config").write_text(ENGINE_CONFIG.format(rate=rate, now=int(time.time())))
-    install(cfg, (7,))
+    mine = cfg / ardour.config_name
+    mine.mkdir(parents=True, exist_ok=True)
+    (mine / f".a{ardour.major}").touch()
+    (mine / "config").write_text(ENGINE_CONFIG.format(rate=rate, now=int(time.time())))
+    # Ardour 8 and 9 warn about locked memory in a modal dialog, even on the Dummy backend
+    (mine / "instant.xml").write_text('<?xml version="1.0" encoding="UTF-8"?>\n'
+                                      "<instant><no-memory-warning/></instant>\n")
+    install(cfg, (ardour.major,))
     return cfg
 
 
 @contextlib.contextmanager
-def ardour_gui(session_file: Path, workdir: Path, timeout: float = 120) -> Iterator[subprocess.Popen]:
+def ardour_gui(session_file: Path, workdir: Path, timeout: float = 120, ardour: ArdourInstall | None = None
+               ) -> Iterator[subprocess.Popen]:
     """Ardour's GUI on ``session_file`` (with its OSC surface on), ready once OSC answers."""
+    a = require_gui(ardour)
     display = _free_display()
     xvfb = subprocess.Popen(["Xvfb", f":{display}", "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    env = {**os.environ, "DISPLAY": f":{display}", "XDG_CONFIG_HOME": str(config_home(workdir))}
+    ardour_tools.mount(a)
+    cmd, env = a.command([a.gui, "-a", "-n", str(session_file)],
+                         {**a.env(), "DISPLAY": f":{display}", "XDG_CONFIG_HOME": str(config_home(workdir, a))})
     log = open(workdir / "ardour-gui.log", "w")  # noqa: SIM115 (closed below)
     gui = None
     try:
@@ -82,8 +95,7 @@ def ardour_gui(session_file: Path, workdir: Path, timeout: float = 120) -> Itera
             if Path(f"/tmp/.X11-unix/X{display}").exists():
                 break
             time.sleep(0.1)
-        gui = subprocess.Popen(["ardour", "-a", "-n", str(session_file)], stdout=log, stderr=subprocess.STDOUT,
-                               env=env, start_new_session=True)
+        gui = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
         with ArdourOsc(timeout=1.0) as osc:
             deadline = time.monotonic() + timeout
             while True:

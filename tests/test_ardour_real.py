@@ -4,9 +4,6 @@ writes, Ardour loads, plays where it was placed, and keeps across its own save (
 from __future__ import annotations
 
 import shutil
-import signal
-import subprocess
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -139,16 +136,7 @@ def test_export_of_handmade_sessions_after_new_take(ardour: None, handmade: Call
 
 def test_refuses_a_session_open_in_ardour(recorded_copy: Path, tmp_path: Path) -> None:
     folder = recorded_copy
-    proc = subprocess.Popen(["ardour7-lua", str(ardour_tools.LUA / "hold_open.lua")],
-                            env={**__import__("os").environ, "SDIR": str(folder), "SNAME": "Recorded"},
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if "loaded" in line or not line:
-                break
-        assert proc.poll() is None, "ardour7-lua did not keep the session open"
+    with ardour_tools.hold_open(folder, "Recorded"):
         before = folder_state(folder)
         stem = write_wav(tmp_path / "s.wav", 0.5)
         with pytest.raises(SessionOpenInArdour, match="open in Ardour"):
@@ -157,9 +145,6 @@ def test_refuses_a_session_open_in_ardour(recorded_copy: Path, tmp_path: Path) -
             ed.commit()
         assert cli(["session", "lock", str(folder), "Drums"]) == 3
         assert folder_state(folder) == before
-    finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(10)
 
 
 def test_unchanged_ardour_file_round_trips_byte_for_byte(recorded_session: Path) -> None:

@@ -13,15 +13,12 @@ from pathlib import Path
 import pytest
 
 from bridge.ardour import SessionEditor, read_session
+from bridge.ardour.programs import ArdourInstall
 from bridge.osc.ardour import ArdourOsc, ArdourUnreachable
 from tests import ardour_tools
 from tests.daemon_tools import OscClient, start_daemon
 
 pytestmark = pytest.mark.ardour
-HARDOUR = "/usr/lib/ardour7/hardour-7.3.0~ds0"
-ARDOUR_ENV = {"LD_LIBRARY_PATH": "/usr/lib/ardour7", "ARDOUR_DATA_PATH": "/usr/share/ardour7",
-              "ARDOUR_CONFIG_PATH": "/etc/ardour7", "ARDOUR_DLL_PATH": "/usr/lib/ardour7",
-              "ARDOUR_SURFACES_PATH": "/usr/lib/ardour7/surfaces", "ARDOUR_BACKEND_PATH": "/usr/lib/ardour7/backends"}
 
 
 def _need(tool: str) -> None:
@@ -33,9 +30,9 @@ def _need(tool: str) -> None:
 
 
 def test_generate_over_osc_then_ardour_lists_the_tracks(tmp_path: Path) -> None:
-    ardour_tools.require_ardour()
+    a = ardour_tools.require_ardour()
     _need("jackd")
-    _need(HARDOUR)
+    _need(a.hardour or f"{a.libdir}/hardour-*")
     folder = ardour_tools.new_session(tmp_path, "Live")
     proc, port = start_daemon(tmp_path / "data")
     c = OscClient(port)
@@ -49,17 +46,17 @@ def test_generate_over_osc_then_ardour_lists_the_tracks(tmp_path: Path) -> None:
         ed = SessionEditor(read_session(folder))
         ed.set_control_protocol("Open Sound Control (OSC)", True)
         ed.commit()
-        _with_ardour(folder, c)
+        _with_ardour(folder, c, a)
     finally:
         c.close()
         proc.send_signal(signal.SIGTERM)
         proc.wait(30)
 
 
-def _with_ardour(folder: Path, c: OscClient) -> None:
+def _with_ardour(folder: Path, c: OscClient, a: ArdourInstall) -> None:
     # one fixed name: the JACK registry holds few servers, and a name reused is a slot reused
     server = "resonant-test"
-    env = {**os.environ, **ARDOUR_ENV, "JACK_DEFAULT_SERVER": server}
+    env = {**os.environ, **a.env(), "JACK_DEFAULT_SERVER": server}
     jack = subprocess.Popen(["jackd", "-n", server, "-d", "dummy", "-r", "48000", "-p", "1024"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     hardour = None
@@ -70,7 +67,7 @@ def _with_ardour(folder: Path, c: OscClient) -> None:
         strips = None
         with ArdourOsc(timeout=2.0) as ardour, open(log, "w") as out:
             for attempt in range(3):  # on a loaded machine hardour may still miss the server once
-                hardour = subprocess.Popen([HARDOUR, str(folder), "Live"], stdout=out, stderr=subprocess.STDOUT,
+                hardour = subprocess.Popen([a.hardour, str(folder), "Live"], stdout=out, stderr=subprocess.STDOUT,
                                            env=env)
                 for _ in range(40):
                     try:

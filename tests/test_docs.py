@@ -36,8 +36,9 @@ def test_getting_started_walkthrough(tmp_path: Path) -> None:
     assert s.track("Drums").locked
     # add-take made Bass.1, use-take went back to Bass, then regenerate made Bass.2 and plays it
     assert [p.name for p in s.takes_of(bass)] == ["Bass", "Bass.1", "Bass.2"] and s.playlist_of(bass).name == "Bass.2"
-    assert (tmp_path / "config" / "ardour7" / "scripts" / "resonant_inbox.lua").is_file()
-    assert "Resonant: import delivered stems" in (tmp_path / "config" / "ardour8" / "ui_scripts").read_text()
+    mine = require_ardour().config_name  # the scripts go to the installed Ardour's folder
+    assert (tmp_path / "config" / mine / "scripts" / "resonant_inbox.lua").is_file()
+    assert "Resonant: import delivered stems" in (tmp_path / "config" / mine / "ui_scripts").read_text()
     assert (tmp_path / "song-mix.wav").is_file() and (tmp_path / "data" / "jobs.sqlite3").is_file()
 
 

@@ -19,7 +19,9 @@ import soundfile as sf
 from lxml import etree
 
 from bridge.ardour import read_session
-from bridge.ardour_scripts import HOOK_ID, SCRIPTS, TIMER_DS_SIGNALS, merge_hook
+from bridge.ardour.names import first_playlist_name, route_name
+from bridge.ardour.programs import ArdourInstall
+from bridge.ardour_scripts import HOOK_ID, SCRIPTS, merge_hook, timer_ds_signals
 from bridge.cli import main as cli
 from bridge.hotdrop import inbox
 from bridge.osc.ardour import ArdourOsc
@@ -31,32 +33,30 @@ pytestmark = pytest.mark.ardour
 RATE = 48000
 
 
-def _session_with_bass(tmp_path: Path, name: str = "Live") -> Path:
+def _session_with_bass(tmp_path: Path, name: str = "Live", ardour: ArdourInstall | None = None) -> Path:
     """An Ardour-made session (120 BPM) with an unlocked Bass track playing 4 bars of a tone."""
-    folder = ardour_tools.new_session(tmp_path, name)
+    folder = ardour_tools.new_session(tmp_path, name, ardour=ardour)
     assert cli(["session", "add-track", "--role", "bass", str(folder), "Bass",
                 str(write_wav(tmp_path / "bass.wav", 8.0, channels=2, freq=110, amp=0.3))]) == 0
     return folder
 
 
 def _lua(script: str, tmp_path: Path, **env: str) -> str:
-    path = tmp_path / f"probe-{time.monotonic_ns()}.lua"
-    path.write_text(script)
-    proc = subprocess.run(["ardour7-lua", str(path)], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, **env}, errors="replace")
-    return proc.stdout + proc.stderr
+    return ardour_tools.lua_text(script, tmp_path, **env)
 
 
 # -- the scripts in Ardour's own Lua ---------------------------------------------------------------
 
-def test_every_script_compiles_in_ardours_lua_and_has_a_header(tmp_path: Path) -> None:
-    ardour_tools.require_ardour()
+@pytest.mark.parametrize("ardour,major", ardour_tools.params())
+def test_every_script_compiles_in_ardours_lua_and_has_a_header(ardour: ArdourInstall | None, major: int,
+                                                                tmp_path: Path) -> None:
+    a = ardour_tools.require(ardour, major)
     scripts = sorted(SCRIPTS.glob("*.lua"))
     assert {p.name for p in scripts} >= {"resonant_inbox.lua", "resonant_generate.lua",
                                          "resonant_regenerate.lua", "resonant_lock.lua"}
     checks = "\n".join(f'local f, err = loadfile ({json.dumps(str(p))}); print ("LOAD|{p.name}|" .. tostring (err))'
                        for p in scripts)
-    out = _lua(checks + "\nquit ()\n", tmp_path)
+    out = ardour_tools.lua_text(checks + '\nprint ("LUA-DONE")\nio.stdout:flush ()\nquit ()\n', tmp_path, a)
     for p in scripts:
         assert f"LOAD|{p.name}|nil" in out, out[-2000:]
         kind = re.search(r'\["type"\]\s*=\s*"(\w+)"', p.read_text())
@@ -64,7 +64,7 @@ def test_every_script_compiles_in_ardours_lua_and_has_a_header(tmp_path: Path) -
 
 
 def test_the_hook_reads_a_manifest_and_makes_tracks_and_takes_in_ardours_lua(tmp_path: Path) -> None:
-    ardour_tools.require_ardour()
+    major = ardour_tools.require_ardour().major
     folder = _session_with_bass(tmp_path)
     take = inbox.Drop(track="Bass", role="bass", file="", position=96000, first_bar=2, last_bar=5,
                       take="Bass.1", new_track=False, channels=2, frames=RATE * 8)
@@ -77,13 +77,15 @@ def test_the_hook_reads_a_manifest_and_makes_tracks_and_takes_in_ardours_lua(tmp
                                ACK=str(inbox.inbox_of(folder) / "job-probe-1.ack"))
     imports = [line.split("|")[1:] for line in out.splitlines() if line.startswith("IMPORT|")]
     # the stand-in Editor saw Ardour's real objects: the new take on Bass, the new track, the positions
+    made = route_name('Mélodie "1"', major)  # what that Ardour calls the new track
     assert [(t, pl, int(pos), Path(f).parent.name, to_track) for t, pl, pos, f, to_track in imports] == [
         ("Bass", "Bass.1", 96000, "job-probe-1", "true"),
-        ('Mélodie "1"', "Mélodie.1", 48000, "job-probe-1", "true")]
-    assert "TRACK|Mélodie \"1\"" in out
-    # a stand-in imports nothing, and the hook says so instead of claiming success
+        (made, first_playlist_name(made, major), 48000, "job-probe-1", "true")]
+    assert f"TRACK|{made}|" in out
+    # a stand-in that imports nothing: the hook says so instead of claiming success
     ack = inbox.read_ack(folder, "job-probe-1")
     assert ack is not None and ack["status"] == "error" and "imported nothing" in ack["detail"]
+    assert ack["placed"] == {} and sorted(ack["failed"]) == [0, 1]
 
 
 def test_installer_registers_the_hook_the_way_ardour_restores_it(tmp_path: Path) -> None:
@@ -99,7 +101,8 @@ def test_installer_registers_the_hook_the_way_ardour_restores_it(tmp_path: Path)
     assert [h.get("id") for h in hooks] == ["77", HOOK_ID]
     ours = hooks[1]
     # Ardour reads signals as a std::bitset: bit 47 (rightmost character = bit 0) is LuaTimerDS
-    assert ours.get("signals") == TIMER_DS_SIGNALS and TIMER_DS_SIGNALS[::-1].index("1") == 47
+    assert ours.get("signals") == timer_ds_signals(7) and timer_ds_signals(7)[::-1].index("1") == 47
+    assert timer_ds_signals(9)[::-1].index("1") == 49  # 9 has two more signals before the timers
     state = tmp_path / "state.lua"
     state.write_bytes(base64.b64decode(ours.text))
     # what LuaCallback's restore does with it (gtk2_ardour/luainstance.cc), in Ardour's Lua 5.3
@@ -110,6 +113,8 @@ def test_installer_registers_the_hook_the_way_ardour_restores_it(tmp_path: Path)
         local instance = load (string.dump (f, true), nil, nil, _ENV) (s['a'])
         local source = io.open ({json.dumps(str(SCRIPTS / "resonant_inbox.lua"))}):read ("a")
         print ("RESTORED|" .. s['n'] .. "|" .. type (instance) .. "|" .. tostring (s['s'] == source))
+        print ("LUA-DONE")
+        io.stdout:flush ()
         quit ()
     """, tmp_path)
     assert "RESTORED|Resonant: import delivered stems|function|true" in out, out[-2000:]
@@ -144,10 +149,11 @@ def test_closed_session_regenerate_writes_a_take_that_ardour_plays_where_it_belo
 
 # -- open session: the GUI with the hook ---------------------------------------------------------------
 
-def test_open_session_gets_the_stems_through_ardours_hook(tmp_path: Path) -> None:
-    ardour_tools.require_ardour()
-    gui_tools.require_gui()
-    folder = _session_with_bass(tmp_path)
+@pytest.mark.parametrize("ardour,major", ardour_tools.params())
+def test_open_session_gets_the_stems_through_ardours_hook(ardour: ArdourInstall | None, major: int,
+                                                          tmp_path: Path) -> None:
+    a = gui_tools.require_gui(ardour_tools.require(ardour, major))
+    folder = _session_with_bass(tmp_path, ardour=a)
     assert cli(["session", "lock", str(folder), "Bass"]) == 0  # context for the new melody
     from bridge.ardour import SessionEditor
 
@@ -157,7 +163,7 @@ def test_open_session_gets_the_stems_through_ardours_hook(tmp_path: Path) -> Non
     proc, port = start_daemon(tmp_path / "data", env={"RESONANT_ACK_TIMEOUT_S": "120"})
     c = OscClient(port, timeout=10)
     try:
-        with gui_tools.ardour_gui(folder / "Live.ardour", tmp_path):
+        with gui_tools.ardour_gui(folder / "Live.ardour", tmp_path, ardour=a):
             before = (folder / "Live.ardour").read_bytes()
             # locking and unlocking while Ardour has it open goes beside the XML, not into it
             assert c.ask("/resonant/track/toggle_lock", str(folder), "Bass")[1] == ["Bass", "bass", 0]
@@ -195,7 +201,8 @@ def test_open_session_gets_the_stems_through_ardours_hook(tmp_path: Path) -> Non
     assert m_region.position == details[gen]["stems"][0]["start"]
     bass = s.track("Bass")
     assert not bass.locked  # the toggle made while open still applies
-    assert s.playlist_of(bass).name == "Bass.1" and len(s.takes_of(bass)) == 2
+    # the XML gave Bass its first playlist as that Ardour names it (7: Bass, 8/9: Bass.1): the take is next
+    assert s.playlist_of(bass).name == ("Bass.1" if major < 8 else "Bass.2") and len(s.takes_of(bass)) == 2
     (b_region,) = s.regions_of(bass)
     assert b_region.position == details[regen]["stems"][0]["start"]
     assert b_region.length == sf.info(details[regen]["stems"][0]["wav"]).frames
@@ -224,16 +231,14 @@ def read_job(tmp_path: Path, port: int, job_id: str) -> dict:
 def test_without_the_hook_the_job_fails_after_the_timeout_and_the_files_wait(tmp_path: Path) -> None:
     ardour_tools.require_ardour()
     folder = _session_with_bass(tmp_path)
-    holder = subprocess.Popen(["ardour7-lua", str(ardour_tools.LUA / "hold_open.lua")],
-                              env={**os.environ, "SDIR": str(folder), "SNAME": "Live"},
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    with ardour_tools.hold_open(folder, "Live"):
+        _without_the_hook(tmp_path, folder)
+
+
+def _without_the_hook(tmp_path: Path, folder: Path) -> None:
     proc, port = start_daemon(tmp_path / "data", env={"RESONANT_ACK_TIMEOUT_S": "2"})
     c = OscClient(port, timeout=10)
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and "loaded" not in (holder.stdout.readline() or "loaded"):
-            pass
-        assert holder.poll() is None
         xml = (folder / "Live.ardour").read_bytes()
         _, (job,) = c.ask("/resonant/regenerate", str(folder), "Bass", "", "", 2)
         st = None
@@ -257,13 +262,12 @@ def test_without_the_hook_the_job_fails_after_the_timeout_and_the_files_wait(tmp
         c.close()
         proc.send_signal(signal.SIGTERM)
         proc.wait(30)
-        holder.send_signal(signal.SIGKILL)
-        holder.wait(10)
 
 
 # -- the action scripts, in Ardour's own Lua, sending real OSC ---------------------------------------
 
-def _action(tmp_path: Path, folder: Path, script: str, **env: str) -> tuple[str, list[tuple[str, list]]]:
+def _action(tmp_path: Path, folder: Path, script: str, a: ArdourInstall | None = None, **env: str
+            ) -> tuple[str, list[tuple[str, list]]]:
     import socket
 
     from pythonosc.osc_message import OscMessage
@@ -272,7 +276,7 @@ def _action(tmp_path: Path, folder: Path, script: str, **env: str) -> tuple[str,
     sock.bind(("127.0.0.1", 0))
     sock.settimeout(0.5)
     try:
-        out = ardour_tools.run_lua(ardour_tools.LUA / "action_probe.lua", folder, "Live",
+        out = ardour_tools.run_lua(ardour_tools.LUA / "action_probe.lua", folder, "Live", a,
                                    ACTION=str(SCRIPTS / script), URI=f"osc.udp://127.0.0.1:{sock.getsockname()[1]}",
                                    **env)
         got = []
@@ -284,28 +288,30 @@ def _action(tmp_path: Path, folder: Path, script: str, **env: str) -> tuple[str,
             got.append((m.address, list(m.params)))
     finally:
         sock.close()
-    assert "DONE" in out, out[-2000:]
+    assert "LUA-DONE" in out, out[-2000:]
     return out, got
 
 
-def test_action_scripts_send_what_the_daemon_expects(tmp_path: Path) -> None:
-    ardour_tools.require_ardour()
-    folder = _session_with_bass(tmp_path)
+@pytest.mark.parametrize("ardour,major", ardour_tools.params())
+def test_action_scripts_send_what_the_daemon_expects(ardour: ArdourInstall | None, major: int,
+                                                     tmp_path: Path) -> None:
+    a = ardour_tools.require(ardour, major)
+    folder = _session_with_bass(tmp_path, ardour=a)
     file = str(folder / "Live.ardour")
     bar = 2 * RATE  # 120 BPM, 4/4
     # generate: bars from the selected range (bars 3-4), roles and prompt from the dialog
-    out, got = _action(tmp_path, folder, "resonant_generate.lua", RANGE=f"{2 * bar}-{4 * bar}",
+    out, got = _action(tmp_path, folder, a=a, script="resonant_generate.lua", RANGE=f"{2 * bar}-{4 * bar}",
                        DIALOG="prompt=funk;melody=true")
     assert "FIELD|first|3" in out and "FIELD|bars|2" in out
     assert got == [("/resonant/generate", [file, "bass,melody", "funk", 2, 3, 0])]
     # regenerate: the selected track, the selected bars
-    _, got = _action(tmp_path, folder, "resonant_regenerate.lua", SELECT="Bass", RANGE=f"{bar}-{3 * bar}",
-                     DIALOG="prompt=busier;seed=9")
+    _, got = _action(tmp_path, folder, a=a, script="resonant_regenerate.lua", SELECT="Bass",
+                     RANGE=f"{bar}-{3 * bar}", DIALOG="prompt=busier;seed=9")
     assert got == [("/resonant/regenerate", [file, "Bass", "2-3", "busier", 9])]
     # lock: one message per selected track; with nothing selected, a message to the user and no OSC
-    _, got = _action(tmp_path, folder, "resonant_lock.lua", SELECT="Bass")
+    _, got = _action(tmp_path, folder, a=a, script="resonant_lock.lua", SELECT="Bass")
     assert got == [("/resonant/track/toggle_lock", [file, "Bass"])]
-    out, got = _action(tmp_path, folder, "resonant_lock.lua")
+    out, got = _action(tmp_path, folder, a=a, script="resonant_lock.lua")
     assert got == [] and "MESSAGE|Select the tracks" in out
     # every action saved the session first: Ardour wrote it, so it is still Ardour-readable
     assert read_session(folder).track("Bass").role == "bass"

@@ -47,10 +47,19 @@ def test_acks_are_read_only_when_whole_and_withdraw_cleans_up(tmp_path: Path) ->
     for text in ("", "o", "maybe\nwhat", "\x00\xff"):
         (box / "j1.ack").write_text(text, errors="replace")
         assert inbox.read_ack(tmp_path, "j1") is None, text
-    (box / "j1.ack").write_text("error\nno track named Bass\n")
-    assert inbox.read_ack(tmp_path, "j1") == {"status": "error", "detail": "no track named Bass"}
-    (box / "j1.ack").write_text("ok\nBass@96000\n")
-    assert inbox.read_ack(tmp_path, "j1") == {"status": "ok", "detail": "Bass@96000"}
+    (box / "j1.ack").write_text("error\nno track named Bass\nfailed\t1\tno track named Bass\n")
+    assert inbox.read_ack(tmp_path, "j1") == {"status": "error", "detail": "no track named Bass", "placed": {},
+                                              "failed": {0: "no track named Bass"}}
+    (box / "j1.ack").write_text("ok\nBass (Bass.1)@96000\nplaced\t1\tBass\tBass.1\tBass.1-j1%L.wav\n")
+    assert inbox.read_ack(tmp_path, "j1") == {"status": "ok", "detail": "Bass (Bass.1)@96000", "failed": {},
+                                              "placed": {0: {"track": "Bass", "take": "Bass.1",
+                                                             "source": "Bass.1-j1%L.wav"}}}
+    # what Ardour 8/9 really made (a renamed track), and a partial import: both read as written
+    (box / "j1.ack").write_text("partial\nMel _1_ (Mel _1_)@0; no track named X\n"
+                                "placed\t1\tMel _1_\tMel _1_\t\nfailed\t2\tno track named X\n")
+    ack = inbox.read_ack(tmp_path, "j1")
+    assert ack["status"] == "partial" and ack["placed"][0]["track"] == "Mel _1_" and ack["failed"] == {
+        1: "no track named X"}
     inbox.withdraw(tmp_path, "j1", keep_files=True)
     assert inbox.waiting(box) == [] and (box / "j1.json").is_file()
     inbox.withdraw(tmp_path, "j1")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
 import signal
 import sys
 from pathlib import Path
@@ -111,7 +110,7 @@ def test_an_assistant_session(song: Path, tmp_path: Path) -> None:
     assert s.playlist_of(s.track("Bass")).name == "Bass"
     assert [p.name for p in s.takes_of(s.track("Bass"))] == ["Bass", "Bass.1"]
     # and Ardour loads what the assistant made (required in CI; skipped here only without Ardour)
-    if os.environ.get("CI") == "true" or all(shutil.which(t) for t in ardour_tools.TOOLS):
+    if os.environ.get("CI") == "true" or ardour_tools.host() is not None:
         theirs = ardour_tools.dump(song, "Song")
         assert sorted(theirs) == ["Bass", "Drums", "Keys"] and theirs["Bass"][0]["playlist"] == "Bass"
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +12,7 @@ import pytest
 from bridge.ardour import read_session
 from bridge.audio.mixdown import render
 from bridge.cli import main as cli
-from tests.ardour_tools import dump, export, folder_state, require_ardour
+from tests.ardour_tools import dump, export, folder_state, require_ardour, run
 
 
 @pytest.mark.ardour
@@ -45,14 +43,15 @@ def test_new_session_loads_plays_and_is_balanced(tmp_path: Path, capsys: pytest.
 
 @pytest.mark.ardour
 def test_ardour_accepts_the_template(tmp_path: Path) -> None:
-    require_ardour()
+    a = require_ardour()
     config = tmp_path / "xdg"
-    assert cli(["ardour", "install-templates", "--dir", str(config / "ardour7" / "templates")]) == 0
-    env = {**os.environ, "XDG_CONFIG_HOME": str(config)}
-    listed = subprocess.run(["ardour7-new_session", "-L"], capture_output=True, text=True, env=env, timeout=120)
-    assert "band" in listed.stdout + listed.stderr
-    subprocess.run(["ardour7-new_session", "-t", "band", str(tmp_path / "FromTemplate"), "Song"], env=env,
-                   capture_output=True, timeout=120, check=True)
+    assert cli(["ardour", "install-templates", "--dir", str(config / a.config_name / "templates")]) == 0
+    env = {"XDG_CONFIG_HOME": str(config)}
+    listed = run(a, [a.tool("new_session"), "-L"], env, done=lambda p: "band" in p.stdout + p.stderr)
+    assert "band" in listed
+    song = tmp_path / "FromTemplate"
+    run(a, [a.tool("new_session"), "-t", "band", str(song), "Song"], env,
+        done=lambda _: (song / "Song.ardour").is_file())
     theirs = dump(tmp_path / "FromTemplate", "Song")
     assert sorted(theirs) == ["Bass", "Drums", "Harmony", "Melody"]
     s = read_session(tmp_path / "FromTemplate")

@@ -35,6 +35,7 @@ LuaDialog = {
 ardour = function () end
 dofile (os.getenv ("ACTION"))
 factory ({ uri = os.getenv ("URI") }) ()
-print ("DONE")
+print ("LUA-DONE")
+io.stdout:flush () -- the tools of 8 and 9 may abort at exit, before stdio is flushed
 close_session ()
 quit ()

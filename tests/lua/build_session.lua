@@ -2,6 +2,8 @@
 -- stereo Keys) recorded from the Dummy backend's sine generator, then regions copied, trimmed,
 -- moved, muted, re-layered, made transparent and given region gain.
 -- SDIR/SNAME name a session made by ardour7-new_session.
+-- "no route group": Ardour 9 crashes on nil (a shared pointer now) and wants RouteGroup (); 7/8 want nil
+local function no_group () local ok, g = pcall (ARDOUR.RouteGroup); if ok then return g end return nil end
 local be = AudioEngine:set_backend ("None (Dummy)", "", "")
 be:set_device_name ("Sine Wave")
 be:set_sample_rate (48000)
@@ -9,7 +11,7 @@ assert (AudioEngine:start (false) == 0)
 local s = load_session (os.getenv ("SDIR"), os.getenv ("SNAME"))
 assert (s)
 local function track (chans, name)
-  local tl = s:new_audio_track (chans, 2, nil, 1, name, ARDOUR.PresentationInfo.max_order, ARDOUR.TrackMode.Normal, true)
+  local tl = s:new_audio_track (chans, 2, no_group (), 1, name, ARDOUR.PresentationInfo.max_order, ARDOUR.TrackMode.Normal, true)
   local t = tl:front ()
   for c = 0, chans - 1 do t:input ():audio (c):disconnect_all (); t:input ():audio (c):connect ("system:capture_" .. (c + 1)) end
   t:rec_enable_control ():set_value (1, PBD.GroupControlDisposition.NoGroup)
@@ -64,10 +66,12 @@ c1:to_audioregion ():set_fade_out_length (6000)
 -- track-level: fader gain, pan, and a muted third track that must stay silent
 keys:gain_control ():set_value (0.7, PBD.GroupControlDisposition.NoGroup)
 drums:pan_azimuth_control ():set_value (0.3, PBD.GroupControlDisposition.NoGroup)
-local ghost = s:new_audio_track (1, 2, nil, 1, "Ghost", ARDOUR.PresentationInfo.max_order, ARDOUR.TrackMode.Normal, true):front ()
+local ghost = s:new_audio_track (1, 2, no_group (), 1, "Ghost", ARDOUR.PresentationInfo.max_order, ARDOUR.TrackMode.Normal, true):front ()
 ghost:playlist ():add_region (ARDOUR.RegionFactory.clone_region (orig, false, false), Temporal.timepos_t (10000), 1, false)
 ghost:mute_control ():set_value (1, PBD.GroupControlDisposition.NoGroup)
 ARDOUR.LuaAPI.usleep (300000) -- mute is a realtime control: let the process thread apply it
 s:save_state ("", false, false, false, false, false)
+print ("LUA-DONE")
+io.stdout:flush () -- the tools of 8 and 9 may abort at exit, before stdio is flushed
 close_session ()
 quit ()

@@ -18,5 +18,7 @@ for r in s:get_routes ():iter () do
   end
 end
 if os.getenv ("SAVE") then s:save_state ("", false, false, false, false, false) end
+print ("LUA-DONE")
+io.stdout:flush () -- the tools of 8 and 9 may abort at exit, before stdio is flushed
 close_session ()
 quit ()

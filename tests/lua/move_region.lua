@@ -8,5 +8,7 @@ for reg in r:to_track ():playlist ():region_list ():iter () do
   break
 end
 s:save_state ("", false, false, false, false, false)
+print ("LUA-DONE")
+io.stdout:flush () -- the tools of 8 and 9 may abort at exit, before stdio is flushed
 close_session ()
 quit ()
