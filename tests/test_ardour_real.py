@@ -12,6 +12,7 @@ import pytest
 import soundfile as sf
 
 from bridge.ardour import Clip, SessionEditor, read_session
+from bridge.ardour.writer import next_take_name
 from bridge.cli import main as cli
 from bridge.errors import SessionOpenInArdour
 from tests import ardour_tools
@@ -64,14 +65,16 @@ def test_cli_edits_load_in_ardour_and_survive_its_save(recorded_copy: Path, tmp_
     take = write_wav(tmp_path / "take.wav", 1.0, freq=550.0)
     assert cli(["session", "add-track", str(folder), "Bass Stem", str(stem), "--bar", "3", "--role", "bass"]) == 0
     assert cli(["session", "lock", str(folder), "Drums", "--role", "drums"]) == 0
+    first = read_session(folder).playlist_of(read_session(folder).track("Keys")).name  # 7: Keys, 8/9: Keys.1
     assert cli(["session", "add-take", str(folder), "Keys", str(take), "--bar", "2"]) == 0
+    new = next_take_name("Keys", {first})
 
     theirs = dump(folder, "Recorded")
     assert sorted(theirs) == ["Bass Stem", "Drums", "Ghost", "Keys"]
     (stem_region,) = theirs["Bass Stem"]
     assert (stem_region["position"], stem_region["start"], stem_region["length"]) == (_bar_of(folder, 3), 0, 96000)
     (keys_region,) = theirs["Keys"]
-    assert (keys_region["playlist"], keys_region["position"], keys_region["length"]) == ("Keys.1", 96000, 48000)
+    assert (keys_region["playlist"], keys_region["position"], keys_region["length"]) == (new, 96000, 48000)
     assert _sorted(theirs) == _ours(folder)
 
     # Ardour loads and saves the session; our roles, locks and both takes survive.
@@ -80,11 +83,11 @@ def test_cli_edits_load_in_ardour_and_survive_its_save(recorded_copy: Path, tmp_
     assert (s.track("Drums").role, s.track("Drums").locked, s.track("Drums").role_guessed) == ("drums", True, False)
     assert (s.track("Bass Stem").role, s.track("Bass Stem").locked) == ("bass", False)
     keys = s.track("Keys")
-    assert s.playlist_of(keys).name == "Keys.1"
-    assert [p.name for p in s.takes_of(keys)] == ["Keys", "Keys.1"]
+    assert s.playlist_of(keys).name == new
+    assert [p.name for p in s.takes_of(keys)] == [first, new]
     assert len(s.playlists[s.takes_of(keys)[0].id].regions) == 2
     # ...and the old take still plays when chosen again
-    assert cli(["session", "use-take", str(folder), "Keys", "Keys"]) == 0
+    assert cli(["session", "use-take", str(folder), "Keys", first]) == 0
     assert dump(folder, "Recorded")["Keys"][0]["position"] == 24000
 
 

@@ -21,6 +21,7 @@ from lxml import etree
 from bridge.ardour import read_session
 from bridge.ardour.names import first_playlist_name, route_name
 from bridge.ardour.programs import ArdourInstall
+from bridge.ardour.writer import next_take_name
 from bridge.ardour_scripts import HOOK_ID, SCRIPTS, merge_hook, timer_ds_signals
 from bridge.cli import main as cli
 from bridge.hotdrop import inbox
@@ -66,8 +67,9 @@ def test_every_script_compiles_in_ardours_lua_and_has_a_header(ardour: ArdourIns
 def test_the_hook_reads_a_manifest_and_makes_tracks_and_takes_in_ardours_lua(tmp_path: Path) -> None:
     major = ardour_tools.require_ardour().major
     folder = _session_with_bass(tmp_path)
+    next_take = next_take_name("Bass", {p.name for p in read_session(folder).playlists.values()})
     take = inbox.Drop(track="Bass", role="bass", file="", position=96000, first_bar=2, last_bar=5,
-                      take="Bass.1", new_track=False, channels=2, frames=RATE * 8)
+                      take=next_take, new_track=False, channels=2, frames=RATE * 8)
     new = inbox.Drop(track='Mélodie "1"', role="melody", file="", position=48000, first_bar=1, last_bar=4,
                      take="Mélodie.1", new_track=True, channels=2, frames=RATE * 8)
     tone = write_wav(tmp_path / "t.wav", 8.0, channels=2, freq=220, amp=0.3)
@@ -79,7 +81,7 @@ def test_the_hook_reads_a_manifest_and_makes_tracks_and_takes_in_ardours_lua(tmp
     # the stand-in Editor saw Ardour's real objects: the new take on Bass, the new track, the positions
     made = route_name('Mélodie "1"', major)  # what that Ardour calls the new track
     assert [(t, pl, int(pos), Path(f).parent.name, to_track) for t, pl, pos, f, to_track in imports] == [
-        ("Bass", "Bass.1", 96000, "job-probe-1", "true"),
+        ("Bass", next_take, 96000, "job-probe-1", "true"),
         (made, first_playlist_name(made, major), 48000, "job-probe-1", "true")]
     assert f"TRACK|{made}|" in out
     # a stand-in that imports nothing: the hook says so instead of claiming success
@@ -127,6 +129,7 @@ def test_closed_session_regenerate_writes_a_take_that_ardour_plays_where_it_belo
     folder = _session_with_bass(tmp_path)
     before = read_session(folder)
     old_take = before.playlist_of(before.track("Bass")).name
+    new_take = next_take_name("Bass", {p.name for p in before.playlists.values()})
     out = subprocess.run([str(Path(os.sys.executable).parent / "resonant"), "regenerate", str(folder), "Bass",
                           "--bars", "2-3", "--seed", "5", "--json"], capture_output=True, text=True, timeout=300)
     job = json.loads(out.stdout)
@@ -134,8 +137,8 @@ def test_closed_session_regenerate_writes_a_take_that_ardour_plays_where_it_belo
     tracks = ardour_tools.dump(folder, "Live", save=True)  # Ardour loads it, and saves it as it sees it
     s = read_session(folder)
     bass = s.track("Bass")
-    assert [r["playlist"] for r in tracks["Bass"]] and {r["playlist"] for r in tracks["Bass"]} == {"Bass.1"}
-    assert {p.name for p in s.takes_of(bass)} == {old_take, "Bass.1"}  # the previous take is kept
+    assert [r["playlist"] for r in tracks["Bass"]] and {r["playlist"] for r in tracks["Bass"]} == {new_take}
+    assert {p.name for p in s.takes_of(bass)} == {old_take, new_take}  # the previous take is kept
     stem, _ = sf.read(job["delivery"]["files"][0], always_2d=True)  # the copy inside the session
     start = job["stems"][0]["start"]
     mix, rate = ardour_tools.export(folder, "Live", tmp_path / "mix.wav")
