@@ -37,7 +37,8 @@ async def _regenerate(args: argparse.Namespace) -> dict:
         service.subscribe(listen)
         try:
             job = await service.regenerate(args.path, args.track, bars=parse_bar_range(args.bars or ""),
-                                           prompt=args.prompt, seed=args.seed, loyalty=args.loyalty)
+                                           prompt=args.prompt, seed=args.seed, loyalty=args.loyalty,
+                                           extend=args.extend)
             while (await service.job(job["id"]))["status"] not in ("done", "failed", "cancelled"):
                 try:
                     await asyncio.wait_for(done.wait(), 0.5)
@@ -46,6 +47,18 @@ async def _regenerate(args: argparse.Namespace) -> dict:
             return await service.job(job["id"])
         finally:
             await service.stop()
+
+
+def print_understood(job: dict) -> None:
+    """What the prompt was read as, where each decision came from, and what was not understood."""
+    meta = ((job.get("stems") or [{}])[0] or {}).get("metadata") or {}
+    decided = (meta.get("plan") or {}).get("decided") or {}
+    for what in ("prompt", "style", "instrument", "key", "chords", "form", "density", "complexity", "energy",
+                 "swing", "register", "octave", "feel", "loudness", "model"):
+        if what in decided:
+            print(f"  {what}: {decided[what]}")
+    for w in meta.get("warnings") or []:
+        print(f"  ! {w}")
 
 
 def cmd_regenerate(args: argparse.Namespace) -> int:
@@ -58,6 +71,7 @@ def cmd_regenerate(args: argparse.Namespace) -> int:
                "ardour": "imported by Ardour, which has the session open (save it there to keep it)"}
         take = (d.get("tracks") or [{}])[0]
         print(f"new take on {take.get('track', args.track)!r}: {how.get(d.get('method'), d.get('method'))}")
+        print_understood(job)
     else:
         print(f"resonant: regenerate {job['status']}: {job['error']}", file=sys.stderr)
     return 0 if job["status"] == "done" else 4
@@ -85,6 +99,8 @@ def add_parsers(sub, ards) -> None:
     rg.add_argument("--prompt", default="")
     rg.add_argument("--seed", type=int, default=0)
     rg.add_argument("--loyalty", type=float, default=0.5, help="0-1: how close to stay to the current take")
+    rg.add_argument("--extend", action="store_true",
+                    help="allow bars past the song's end (the session range grows); without it they are refused")
     rg.add_argument("--ack-timeout", type=float, default=None,
                     help="seconds to wait for Ardour to import (session open in Ardour)")
     rg.add_argument("--config", default=None)

@@ -9,6 +9,7 @@ stem of its role in its (empty) playlist.
 from __future__ import annotations
 
 import shutil
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 import numpy as np
 from lxml import etree
 
-from bridge.ardour import Clip, SessionEditor, read_session
+from bridge.ardour import Clip, SessionEditor, read_session, takes
 from bridge.ardour.safety import atomic_write
 from bridge.errors import InvalidInput
 
@@ -116,19 +117,22 @@ def create(folder: Path, template: str = "band", prompt: str = "", bars: int = 8
         ed = SessionEditor(session)
         result = NewResult(file, tempo_bpm=bpm, understood=stems[0].metadata.get("understood", {}),
                            key=stems[0].metadata.get("plan", {}).get("key"))
+        made = uuid.uuid4().hex[:8]  # names the takes (as a job id does), so their recipes are found again
+        placed = []
         for st in stems:
             wav = tmp / f"{st.role}.wav"
             sf.write(str(wav), st.audio, st.sample_rate, subtype="PCM_24")
             track = roles[st.role]
-            ed.add_regions(track.name, [Clip(wav, st.start)])
+            ed.add_regions(track.name, [Clip(wav, st.start, file_stem=f"{track.name}-{made}")])
+            placed.append(ed.planned_files[-1].name)
             ed.set_track_gain(track.name, gain)
-            if st.midi:
-                midi = folder / ".resonant" / "midi"
-                midi.mkdir(parents=True, exist_ok=True)
-                (midi / f"{track.name}.mid").write_bytes(st.midi)
             result.tracks.append({"track": track.name, "role": st.role, "frames": int(st.audio.shape[0]),
                                   "stem_lufs": st.metadata.get("loudness_lufs")})
         ed.commit()
+        for st, name in zip(stems, placed, strict=True):
+            recipe = {**st.metadata.get("recipe", {}), "job": made, "role": st.role, "start": st.start,
+                      "frames": int(st.audio.shape[0])}
+            takes.remember(folder, takes.take_key(made, st.role), recipe, st.midi, [name])
         shutil.rmtree(tmp, ignore_errors=True)
         final = integrated_loudness(mix * gain, session.sample_rate)
         result.mix_lufs = round(final, 2) if final is not None else None

@@ -21,6 +21,7 @@ from bridge.ardour.reader import find_session_file
 from bridge.ardour.safety import check_inside
 from bridge.config import Config
 from bridge.engines.base import ROLES as GEN_ROLES
+from bridge.engines.context import check_bars
 from bridge.engines.registry import available_engines
 from bridge.errors import BridgeError, InvalidInput
 from bridge.hotdrop.delivery import Deliverer, is_open_in_ardour
@@ -261,18 +262,23 @@ class BridgeService:
     # -- jobs ------------------------------------------------------------------------------------
 
     async def generate(self, session: str | None, roles: list[str], *, bars: int = 8, first_bar: int = 1,
-                       prompt: str = "", seed: int = 0, engine: str | None = None, **controls: Any) -> dict:
-        """Queue a generation; returns the job at once (pending)."""
+                       prompt: str = "", seed: int = 0, engine: str | None = None, extend: bool = False,
+                       **controls: Any) -> dict:
+        """Queue a generation; returns the job at once (pending). Bars past the song's end need ``extend``."""
         file = str(self.session_file(session)) if session else None
         req = {"roles": list(roles) if isinstance(roles, list | tuple) else roles, "bars": bars,
                "first_bar": first_bar, "prompt": prompt, "seed": seed,
                "engine": engine or self.config.default_engine, **controls}
-        request_from(req).validate()  # bad values are the caller's error now, not the worker's later
+        r = request_from(req).validate()  # bad values are the caller's error now, not the worker's later
+        self._check_engine(req)
+        if file:
+            s = await asyncio.to_thread(read_session, file)
+            check_bars(s, r.first_bar, r.last_bar, bool(extend))
         return await self._queue("generate", file, None, req)
 
     async def regenerate(self, session: str, track: str, *, bars: tuple[int, int] | None = None,
                          prompt: str = "", seed: int = 0, loyalty: float = 0.5, engine: str | None = None,
-                         **controls: Any) -> dict:
+                         extend: bool = False, **controls: Any) -> dict:
         """A new take for one (unlocked) track, optionally only for bars A-B of it."""
         file = self.session_file(session)
         s = await asyncio.to_thread(read_session, file)
@@ -291,14 +297,20 @@ class BridgeService:
             if not (isinstance(a, int) and isinstance(b, int)) or a < 1 or b < a:
                 raise InvalidInput("bars: give A-B with 1 <= A <= B")
             req.update(first_bar=a, bars=b - a + 1)
+            self._check_engine(req)
+            check_bars(s, a, b, bool(extend))
         request_from(req).validate()
         return await self._queue("regenerate", str(file), t.name, req, regen={"track": t.name,
                                                                                  "bars": bars is not None})
 
-    async def _queue(self, kind: str, session: str | None, track: str | None, req: dict,
-                     regen: dict | None = None) -> dict:
+    @staticmethod
+    def _check_engine(req: dict) -> None:
         if req["engine"] not in available_engines():
             raise InvalidInput(f"unknown engine {req['engine']!r}; available: {', '.join(available_engines())}")
+
+    async def _queue(self, kind: str, session: str | None, track: str | None, req: dict,
+                     regen: dict | None = None) -> dict:
+        self._check_engine(req)
         job = await self.store.create(kind, session, track, req, req["engine"])
         spec = {"session": session, "request": req, "regenerate": regen,
                 "out_dir": str(job_dir(self.config.data_dir, job.id))}

@@ -33,6 +33,8 @@ SessionPath = Annotated[str, Field(min_length=1, max_length=4096,
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 Wait = Annotated[float, Field(ge=0.0, le=50.0, description="Seconds to wait for the job before returning")]
 BarRange = Annotated[str, Field(pattern=r"^\d{1,5}-\d{1,5}$", description='Bars "A-B", e.g. "9-16"')]
+Extend = Annotated[bool, Field(description="Allow bars past the end of the song: the session grows to cover them."
+                                         " Without it, such bars are refused with the song's length.")]
 EngineName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$",
                                   description="arranger or musicgen (or another installed engine)")]
 
@@ -212,7 +214,7 @@ def build_server(service, token: str | None = None, url: str | None = None) -> M
                        seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0,
                        temperature: Unit = 0.5, density: Unit = 0.5, complexity: Unit = 0.5,
                        swing: Unit | None = None, engine: EngineName | None = None, wait_seconds: Wait = 20.0,
-                       ctx: Context | None = None) -> JobInfo:
+                       extend: Extend = False, ctx: Context | None = None) -> JobInfo:
         """Write new parts for the given roles over a bar range, fitting the session's locked tracks (tempo,
         key, chords, groove), and add them to the session as new tracks. The prompt can name a style (techno,
         house, hip hop, lo-fi, trap, rock, metal, funk, jazz, ambient, drum and bass, chiptune, orchestral),
@@ -223,7 +225,7 @@ def build_server(service, token: str | None = None, url: str | None = None) -> M
         weights, slow without a GPU; its result says how each stem was made)."""
         j = await service.generate(session, list(roles), bars=bars, first_bar=first_bar, prompt=prompt, seed=seed,
                                    temperature=temperature, density=density, complexity=complexity, swing=swing,
-                                   engine=engine)
+                                   engine=engine, extend=extend)
         return _job(await wait_for(j["id"], wait_seconds, ctx))
 
     @mcp.tool()
@@ -231,12 +233,12 @@ def build_server(service, token: str | None = None, url: str | None = None) -> M
     async def regenerate(session: SessionPath, track: Annotated[str, Field(min_length=1, max_length=64)],
                          bars: BarRange | None = None, prompt: Annotated[str, Field(max_length=2000)] = "",
                          seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0, loyalty: Unit = 0.5,
-                         engine: EngineName | None = None, wait_seconds: Wait = 20.0,
+                         engine: EngineName | None = None, wait_seconds: Wait = 20.0, extend: Extend = False,
                          ctx: Context | None = None) -> JobInfo:
         """Write a new take of one unlocked track (or only bars A-B of it, joined smoothly to the rest). The old
         take stays in the session: use takes to list and choose. loyalty 1 keeps close to the old notes."""
         j = await service.regenerate(session, track, bars=parse_bar_range(bars), prompt=prompt, seed=seed,
-                                     loyalty=loyalty, engine=engine)
+                                     loyalty=loyalty, engine=engine, extend=extend)
         return _job(await wait_for(j["id"], wait_seconds, ctx))
 
     @mcp.tool()

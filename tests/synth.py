@@ -60,3 +60,45 @@ def bass_and_chords(bpm: float, bars: int, progression=FSHARP_MINOR_PROGRESSION)
         for p in triad:
             keys[a:z] += 0.12 * _tone(hz(p), z - a, 3)
     return bass, keys
+
+
+# -- scores with known answers: chords (per half bar where they move), a bass, a melody ---------------
+
+def parse_chord_name(name: str) -> tuple[int, tuple[int, ...]]:
+    """"F#m" -> (6, (0, 3, 7)); "C" -> (0, (0, 4, 7))."""
+    names = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+    root_len = 2 if len(name) > 1 and name[1] == "#" else 1
+    root = names.index(name[:root_len])
+    return root, (0, 3, 7) if name[root_len:] == "m" else (0, 4, 7)
+
+
+def render_score(bpm: float, grid: list[list[str | None]], melody: list[tuple[float, float, int]] = (),
+                 bass: bool = True, quiet_bars: tuple[int, ...] = ()) -> dict[str, np.ndarray]:
+    """Audio for a score: ``grid`` is the chords per bar (one name, or two for the halves; None = no
+    chord), played as sustained triads (Keys) over roots in the bass (Bass); ``melody`` is
+    (start beat, length in beats, MIDI pitch) from the first bar (Lead). Bars in ``quiet_bars`` (0-based)
+    hold only what the melody plays there (a pickup)."""
+    beat = 60.0 / bpm * RATE
+    total = int(round(beat * 4 * len(grid)))
+    keys, low, lead = np.zeros(total), np.zeros(total), np.zeros(total)
+    for i, row in enumerate(grid):
+        if i in quiet_bars:
+            continue
+        for h, name in enumerate(row):
+            if name is None:
+                continue
+            span = 4.0 / len(row)
+            a = int(round((i * 4 + h * span) * beat))
+            z = int(round((i * 4 + (h + 1) * span) * beat))
+            root, shape = parse_chord_name(name)
+            for iv in shape:
+                keys[a:z] += 0.1 * _tone(hz(60 + (root + iv) % 12), z - a, 3)
+            if bass:
+                eighth = max(1, (z - a) // int(2 * span))
+                for e in range(int(2 * span)):
+                    s = a + e * eighth
+                    low[s:s + eighth] += 0.3 * _tone(hz(36 + root), min(eighth, z - s), 3, decay=3.0)
+    for start, length, pitch in melody:
+        a, z = int(round(start * beat)), int(round((start + length) * beat))
+        lead[a:z] += 0.12 * _tone(hz(pitch), z - a, 4, decay=1.0)
+    return {"Keys": keys, "Bass": low, "Lead": lead}

@@ -72,7 +72,13 @@ def test_generate_regenerate_cancel_and_history(tmp_path: Path, config) -> None:
             s = read_session(song)
             expected = [("Drums", "drums", False), ("Bass", "bass", False)]
             assert [(t.name, t.role, t.locked) for t in s.tracks] == expected
-            assert (song / ".resonant" / "midi" / "Drums.mid").is_file()
+            # each take's recipe and notes are kept, keyed by job and role, and found by the take's sources
+            from bridge.ardour import takes
+
+            drums = s.track("Drums")
+            names = [s.sources[i].name for r in s.regions_of(drums) for i in r.source_ids]
+            recipe, midi = takes.recall(song, names, "drums")
+            assert midi and recipe["style"] == "house" and recipe["job"] == job["id"] and recipe["role"] == "drums"
             # lock the drums; regenerate bars 2-3 of the bass as a new take
             await svc.set_tracks(str(song), ["Drums"], locked=True)
             with pytest.raises(BridgeError, match="locked"):

@@ -171,6 +171,16 @@ class Fingerprint:
 
 
 @dataclass(slots=True)
+class Marker:
+    """A location marker (``IsMark``, also Ardour 8's arrangement sections) or range (``IsRangeMarker``)."""
+
+    name: str
+    start: int  # samples
+    end: int
+    flags: str
+
+
+@dataclass(slots=True)
 class Session:
     file: Path
     name: str
@@ -186,6 +196,7 @@ class Session:
     interchange: Path  # interchange/<name>, existing or the one Ardour would create
     use_region_fades: bool = True
     program_version: str = ""
+    markers: list[Marker] = field(default_factory=list)  # location markers and ranges, by position
     fingerprint: Fingerprint | None = None
     warnings: list[str] = field(default_factory=list)
     # The parsed XML and the bytes it came from, kept for the writer (bridge.ardour.writer).

@@ -18,6 +18,7 @@ from bridge.ardour.model import (
     Curve,
     Fade,
     Fingerprint,
+    Marker,
     Playlist,
     Region,
     Session,
@@ -29,6 +30,7 @@ from bridge.ardour.roles import guess_role
 from bridge.ardour.tempo import TempoMap, read_tempo_map
 from bridge.ardour.timeline import TICKS_PER_BEAT, TimePos, parse_timecnt, parse_timepos
 from bridge.errors import (
+    BridgeError,
     MalformedSession,
     SessionNotFound,
     TaintedInterchange,
@@ -128,6 +130,7 @@ def parse_session(data: bytes, file: Path) -> Session:
         playlists=playlists, sources=sources, session_range=_session_range(sections["Locations"], ctx),
         interchange=interchange, use_region_fades=config.get("use-region-fades", "1") not in ("0", "no"),
         program_version=_program_version(sections.get("ProgramVersion")),
+        markers=_markers(sections["Locations"], ctx),
         document=SessionDocument(root, data),
     )
     for t in tracks:
@@ -459,6 +462,23 @@ def _read_routes(node: etree._Element, version: int) -> tuple[list[Track], list[
         ))
     tracks.sort(key=lambda t: t.order)
     return tracks, busses
+
+
+def _markers(node: etree._Element, ctx: _Ctx) -> list[Marker]:
+    """Markers and range markers a user placed (not the session range, loop, punch or CD/cue marks)."""
+    out = []
+    skip = {"IsSessionRange", "IsAutoLoop", "IsAutoPunch", "IsCueMarker", "IsHidden", "IsXrun", "IsSkip"}
+    for loc in node:
+        kinds = set(loc.get("flags", "").split(",")) if loc.tag == "Location" else set()
+        if not kinds & {"IsMark", "IsRangeMarker", "IsSection"} or kinds & skip:
+            continue
+        try:
+            start = ctx.samples(parse_timepos(loc.get("start"), "marker start"))
+            end = ctx.samples(parse_timepos(loc.get("end") or loc.get("start"), "marker end"))
+        except BridgeError:
+            continue  # a marker Ardour itself could not place is no reason to refuse the session
+        out.append(Marker((loc.get("name") or "")[:200], start, max(start, end), loc.get("flags", "")))
+    return sorted(out, key=lambda m: m.start)
 
 
 def _session_range(node: etree._Element, ctx: _Ctx) -> tuple[int, int] | None:

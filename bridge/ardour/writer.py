@@ -42,6 +42,7 @@ class Clip:
     file: Path
     position: int
     name: str | None = None
+    file_stem: str | None = None  # the stem of the copy's file name (default: from the track or take)
 
 
 @dataclass(slots=True)
@@ -116,7 +117,7 @@ class SessionEditor:
             raise InvalidInput(f"position {clip.position!r} must be a sample count >= 0")
         info = inspect_audio(clip.file)
         frames = check_rate(info, self.session.sample_rate, self.resample)
-        name = unique_name(stem, self._taken_names)
+        name = unique_name(file_stem_for(clip.file_stem) if clip.file_stem else stem, self._taken_names)
         self._taken_names.add(name)
         ids = [self.new_id() for _ in range(info.channels)]
         imp = _Import(info, frames, self.session.audio_dir / name, ids)

@@ -12,11 +12,11 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from bridge.ardour.model import Session, Track
-from bridge.audio import features
+from bridge.audio import features, harmony
 from bridge.audio.midi import Note, track_notes
 from bridge.audio.mixdown import render
 from bridge.errors import InvalidInput
-from bridge.music.theory import NOTE_NAMES, Key, best_chord, key_scores
+from bridge.music.theory import NOTE_NAMES
 
 STEPS_PER_BEAT = 4  # 16ths in 4/4
 SILENCE = 1e-5  # peak below -100 dBFS counts as silence
@@ -29,9 +29,10 @@ class BarInfo:
     bar: int
     start: int  # samples
     end: int
-    chord: str | None = None
+    chord: str | None = None  # the chord the bar starts on
     chord_confidence: float = 0.0
     energy_db: float | None = None
+    chords: list[str | None] = field(default_factory=list)  # one per bar, or one per half where it moves
 
 
 @dataclass
@@ -51,7 +52,10 @@ class MusicalContext:
     key_tonic: int | None = None
     mode: str | None = None
     key_confidence: float = 0.0
+    key_guess: str | None = None  # the best reading even when it is too weak to be the key
     chords_from: str | None = None  # "midi" or "audio"
+    key_from: list[str] = field(default_factory=list)  # the pitched tracks the key and chords come from
+    not_pitched: dict[str, str] = field(default_factory=dict)  # tracks left out of key and chords, and why
     bars: list[BarInfo] = field(default_factory=list)
     groove: list[float] = field(default_factory=list)  # onset strength per step of a bar, 0..1
     kick_groove: list[float] = field(default_factory=list)
@@ -63,6 +67,11 @@ class MusicalContext:
     @property
     def chords(self) -> list[str | None]:
         return [b.chord for b in self.bars]
+
+    @property
+    def grid(self) -> list[list[str | None]]:
+        """Chords per bar: one, or two (the bar's halves) where the harmony moves."""
+        return [b.chords or [b.chord] for b in self.bars]
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -87,9 +96,12 @@ def bar_range(session: Session, bars: tuple[int, int] | None) -> tuple[int, int,
 
 def analyze(session: Session, tracks: list[Track] | None = None,
             bars: tuple[int, int] | None = None) -> MusicalContext:
-    """Analyse ``tracks`` (default: the locked ones, else all) over ``bars`` (default: the session)."""
+    """Analyse ``tracks`` (default: every track of the session) over ``bars`` (default: the session).
+
+    Tempo and groove come from all of them; key and chords from the pitched ones only (see
+    ``bridge.audio.harmony``)."""
     if tracks is None:
-        tracks = session.locked_tracks() or list(session.tracks)
+        tracks = list(session.tracks)
     start, end, first, last = bar_range(session, bars)
     tm = session.tempo_map
     meter = tm.meter_at_quarters(tm.quarters_at_samples(start))
@@ -103,10 +115,38 @@ def analyze(session: Session, tracks: list[Track] | None = None,
         _unknown_all(ctx, "no tracks to analyse")
         return ctx
     audio_tracks = [t for t in tracks if t.kind == "audio"]
-    midi = [n for t in tracks if t.kind == "midi" for n in track_notes(session, t)]
-    midi = [n for n in midi if n.end > start and n.start < end]
-    stereo = render(session, audio_tracks, start, end) if audio_tracks else np.zeros((end - start, 2), np.float32)
-    analyze_audio(ctx, session, stereo, midi)
+    renders = {t.name: render(session, [t], start, end) for t in audio_tracks}
+    stereo = sum(renders.values()) if renders else np.zeros((end - start, 2), np.float32)
+    midi_tracks = [t for t in tracks if t.kind == "midi"]
+    midi: list[Note] = []
+    for t in midi_tracks:
+        if t.role == "drums":
+            ctx.not_pitched[t.name] = "a drum track"
+            continue
+        notes = [n for n in track_notes(session, t) if n.end > start and n.start < end]
+        if notes:
+            midi += notes
+            ctx.key_from.append(t.name)
+    pitched = []
+    for t in audio_tracks:
+        audio = renders[t.name]
+        if float(np.max(np.abs(audio), initial=0.0)) < SILENCE:
+            continue
+        if t.role == "drums":
+            ctx.not_pitched[t.name] = "a drum track" + (" (by its name)" if t.role_guessed else "")
+            continue
+        x = features.to_analysis_rate(audio.mean(axis=1), session.sample_rate)
+        if t.role in ("bass", "harmony", "melody") and not t.role_guessed:
+            pitched.append(x)
+        else:
+            share = harmony.pitched_share(x)
+            if share < harmony.PITCHED_SHARE:
+                ctx.not_pitched[t.name] = f"percussive by its sound (harmonic share {share:.2f})"
+                continue
+            pitched.append(x)
+        ctx.key_from.append(t.name)
+    pitched_x = np.sum(pitched, axis=0) if pitched else None
+    analyze_audio(ctx, session, stereo, midi, pitched_x)
     return ctx
 
 
@@ -115,7 +155,8 @@ def _unknown_all(ctx: MusicalContext, reason: str) -> None:
         ctx.unknown.setdefault(k, reason)
 
 
-def analyze_audio(ctx: MusicalContext, session: Session, stereo: np.ndarray, midi: list[Note]) -> None:
+def analyze_audio(ctx: MusicalContext, session: Session, stereo: np.ndarray, midi: list[Note],
+                  pitched_x: np.ndarray | None = None) -> None:
     tm = session.tempo_map
     rate = session.sample_rate
     peak = float(np.max(np.abs(stereo))) if stereo.size else 0.0
@@ -140,20 +181,18 @@ def analyze_audio(ctx: MusicalContext, session: Session, stereo: np.ndarray, mid
     else:
         ctx.unknown["tempo"] = ctx.unknown["groove"] = "no audio, only MIDI"
 
-    bar_chroma = _midi_chroma(ctx, midi) if midi else None
-    ctx.chords_from = "midi" if midi else "audio"
-    if bar_chroma is None:
-        if x is None:
-            ctx.unknown["chords"] = ctx.unknown["key"] = "silent"
-            return
-        chroma, fr = features.chroma_frames(x)
-        bar_chroma = []
-        for b in ctx.bars:
-            a = int((b.start - ctx.start) / rate * fr)
-            z = max(a + 1, int((b.end - ctx.start) / rate * fr))
-            bar_chroma.append(chroma[a:z].sum(axis=0))
-        bar_chroma = np.array(bar_chroma)
-    _key_and_chords(ctx, bar_chroma)
+    if midi:
+        ctx.chords_from = "midi"
+        halves = _midi_halves(ctx, midi)
+    elif pitched_x is not None:
+        ctx.chords_from = "audio"
+        halves = _audio_halves(ctx, pitched_x)
+    else:
+        ctx.unknown["key"] = ctx.unknown["chords"] = (
+            "no pitched material: " + "; ".join(f"{k} is {v}" for k, v in ctx.not_pitched.items())
+            if ctx.not_pitched else "no pitched material")
+        return
+    _key_and_chords(ctx, halves)
 
 
 def _tempo_and_groove(ctx: MusicalContext, tm, x: np.ndarray) -> None:
@@ -192,42 +231,56 @@ def _tempo_and_groove(ctx: MusicalContext, tm, x: np.ndarray) -> None:
         setattr(ctx, name, [round(float(v / top), 3) for v in g] if top > 0 else [0.0] * steps)
 
 
-def _midi_chroma(ctx: MusicalContext, notes: list[Note]) -> np.ndarray:
-    out = np.zeros((len(ctx.bars), 12))
-    for i, b in enumerate(ctx.bars):
-        for n in notes:
-            overlap = min(n.end, b.end) - max(n.start, b.start)
-            if overlap > 0:
-                out[i, n.pitch % 12] += overlap
+def _audio_halves(ctx: MusicalContext, x: np.ndarray) -> list[tuple[np.ndarray, ...]]:
+    ch = harmony.chroma_of(x)
+    fr, rate = ch.frame_rate, ctx.sample_rate
+    out = []
+    for b in ctx.bars:
+        a = int((b.start - ctx.start) / rate * fr)
+        z = max(a + 2, int((b.end - ctx.start) / rate * fr))
+        m = (a + z) // 2
+        out.append((ch.chroma[a:m].sum(axis=0), ch.chroma[m:z].sum(axis=0), ch.bass[a:m].sum(axis=0),
+                    ch.bass[m:z].sum(axis=0)))
     return out
 
 
-def _key_and_chords(ctx: MusicalContext, bar_chroma: np.ndarray) -> None:
-    total = bar_chroma.sum(axis=0)
-    scores = key_scores(total)
-    if not scores:
-        ctx.unknown["key"] = "no pitched material"
-        ctx.unknown["chords"] = "no pitched material"
-        return
-    key = scores[0][1]
-    chords = [best_chord(c)[0] if c.sum() > 0 else None for c in bar_chroma]
-    # Relative keys share every note; prefer the one whose tonic triad the music actually rests on.
-    rel = key.relative()
-    rel_score = next(r for r, k in scores if k == rel)
-    if scores[0][0] - rel_score < 0.15:
-        def weight(k: Key) -> float:
-            hits = [i for i, c in enumerate(chords) if c == k.tonic_chord]
-            return len(hits) + (0.5 if 0 in hits else 0.0) + (0.25 if len(chords) - 1 in hits else 0.0)
+def _midi_halves(ctx: MusicalContext, notes: list[Note]) -> list[tuple[np.ndarray, ...]]:
+    out = []
+    low = min(n.pitch for n in notes) if notes else 0
+    for b in ctx.bars:
+        mid = (b.start + b.end) // 2
+        parts = []
+        for lo, hi in ((b.start, mid), (mid, b.end)):
+            c, bass = np.zeros(12), np.zeros(12)
+            for n in notes:
+                overlap = min(n.end, hi) - max(n.start, lo)
+                if overlap > 0:
+                    c[n.pitch % 12] += overlap
+                    if n.pitch < low + 12:
+                        bass[n.pitch % 12] += overlap
+            parts.append((c, bass))
+        out.append((parts[0][0], parts[1][0], parts[0][1], parts[1][1]))
+    return out
 
-        if weight(rel) > weight(key):
-            key = rel
-    ctx.key, ctx.key_tonic, ctx.mode = key.name, key.tonic, key.mode
-    ctx.key_confidence = round(max(0.0, scores[0][0]), 3)
-    for b, c in zip(ctx.bars, bar_chroma, strict=True):
+
+def _key_and_chords(ctx: MusicalContext, halves: list[tuple[np.ndarray, ...]]) -> None:
+    total = sum(a + b for a, b, _, _ in halves)
+    bass_total = sum(c + d for _, _, c, d in halves)
+    first_pass = harmony.bar_chords(halves, None)
+    guess, _, _ = harmony.best_key(total, [row[0] for row, _ in first_pass], bass_total)
+    key, conf, why = harmony.key_reading(total, [row[0] for row, _ in first_pass], bass_total)
+    ctx.key_confidence = round(conf, 3)
+    ctx.key_guess = guess.name if guess else None
+    if key is None:
+        ctx.unknown["key"] = why
+    else:
+        ctx.key, ctx.key_tonic, ctx.mode = key.name, key.tonic, key.mode
+    for b, (row, c) in zip(ctx.bars, harmony.bar_chords(halves, key), strict=True):
         audible = ctx.chords_from == "midi" or b.energy_db is not None
-        chord, conf = best_chord(c, key) if c.sum() > 0 and audible else (None, 0.0)
-        b.chord = chord.name if chord else None
-        b.chord_confidence = round(conf, 3)
+        names = [ch.name if ch else None for ch in row] if audible else [None]
+        b.chords = names
+        b.chord = names[0]
+        b.chord_confidence = round(c, 3) if b.chord else 0.0
     if all(b.chord is None for b in ctx.bars):
         ctx.unknown["chords"] = "no pitched material in any bar"
 
@@ -237,7 +290,8 @@ def describe(ctx: MusicalContext) -> str:
     lines = [f"Bars {ctx.first_bar}-{ctx.last_bar} of {', '.join(ctx.tracks) or 'no tracks'}",
              f"  tempo {ctx.tempo_bpm:g} BPM (session), {ctx.meter}"
              + (f"; audio says {ctx.detected_bpm:g} BPM" if ctx.detected_bpm else ""),
-             f"  key {ctx.key or 'unknown'}" + (f" (confidence {ctx.key_confidence:.2f})" if ctx.key else ""),
+             f"  key {ctx.key or 'unknown'}" + (f" (confidence {ctx.key_confidence:.2f}, from "
+                                                 f"{', '.join(ctx.key_from)})" if ctx.key else ""),
              f"  loudness {ctx.loudness_lufs:.1f} LUFS" if ctx.loudness_lufs is not None else "  loudness unknown"]
     if ctx.groove:
         lines.append("  groove  " + " ".join(f"{v:.1f}" for v in ctx.groove))
@@ -245,7 +299,8 @@ def describe(ctx: MusicalContext) -> str:
     lines.append(f"  chords (from {ctx.chords_from or '-'}):")
     for b in ctx.bars:
         energy = f"{b.energy_db:6.1f} dB" if b.energy_db is not None else "   silent"
-        lines.append(f"    bar {b.bar:>3}  {b.chord or '-':<5} {energy}")
+        chords = " | ".join(c or "-" for c in (b.chords or [b.chord]))
+        lines.append(f"    bar {b.bar:>3}  {chords:<11} {energy}")
     for k, v in ctx.unknown.items():
         lines.append(f"  ? {k}: {v}")
     for w in ctx.warnings:

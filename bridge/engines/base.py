@@ -36,6 +36,7 @@ class PreviousTake:
     audio: np.ndarray
     start: int
     midi: bytes | None = None
+    recipe: dict[str, Any] | None = None  # how the take was made (bridge.engines.recipe), when known
 
 
 @dataclass
@@ -55,6 +56,7 @@ class GenerationRequest:
     loudness_lufs: float = -23.0  # per stem (EBU R 128 level): four stems mix to about -17 LUFS with headroom
     true_peak_db: float = -1.0
     previous: dict[str, PreviousTake] = field(default_factory=dict)  # by role
+    given: tuple[str, ...] = ()  # the controls the caller set (the rest: as the previous take, or the style's)
 
     @property
     def last_bar(self) -> int:
@@ -130,6 +132,9 @@ class GenerationContext:
     # the locked audio tracks mixed as Ardour plays them, between two sample positions (frames x 2,
     # float32, zeros outside the session): what an audio model continues from or follows
     locked_audio: Callable[[int, int], np.ndarray] | None = None
+    # the song around the bars (bridge.music.plan.SongInfo): its length, markers, key, chords and the
+    # notes of the other tracks, locked or not
+    song: object | None = None
 
 
 class Engine(Protocol):

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,14 +21,13 @@ from typing import Any
 
 import soundfile as sf
 
-from bridge.ardour import Clip, SessionEditor, read_session
+from bridge.ardour import Clip, SessionEditor, read_session, takes
 from bridge.ardour.model import Session
 from bridge.ardour.names import first_playlist_name, session_major
 from bridge.ardour.safety import ardour_processes_in
 from bridge.ardour.writer import next_take_name
 from bridge.errors import BridgeError
 from bridge.hotdrop import inbox
-from bridge.jobs.generation import MIDI_DIR
 
 log = logging.getLogger("resonant.delivery")
 TRACK_NAMES = {"drums": "Drums", "bass": "Bass", "harmony": "Harmony", "melody": "Melody"}
@@ -54,14 +52,16 @@ def new_track_names(session: Session, roles: list[str]) -> list[str]:
     return out
 
 
-def keep_midi(session_folder: Path, stems: list[dict], names: list[str]) -> None:
-    """Keep each stem's MIDI next to the session under its audio file's name: a later regeneration
-    of that take reads it to stay loyal to the notes, not just to the audio."""
-    midi_dir = session_folder / MIDI_DIR
-    for st, name in zip(stems, names, strict=True):
-        if st.get("mid"):
-            midi_dir.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(st["mid"], midi_dir / (Path(name).stem + ".mid"))
+def keep_takes(session_folder: Path, job_id: str, stems: list[dict], sources: list[list[str]]) -> None:
+    """Keep each delivered stem's recipe and notes beside the session, keyed by job and role, with the
+    names its audio has in the session: the next regeneration of that take starts from them."""
+    for st, names in zip(stems, sources, strict=True):
+        meta = st.get("metadata") or {}
+        recipe = dict(meta.get("recipe") or {"engine": meta.get("engine"), "prompt": meta.get("prompt"),
+                                             "seed": meta.get("seed"), "loudness_lufs": meta.get("loudness_lufs")})
+        recipe.update(job=job_id, role=st["role"], start=st["start"], frames=st.get("frames"))
+        midi = Path(st["mid"]).read_bytes() if st.get("mid") else None
+        takes.remember(session_folder, takes.take_key(job_id, st["role"]), recipe, midi, names)
 
 
 def is_open_in_ardour(session_file: Path) -> bool:
@@ -105,13 +105,16 @@ class Deliverer:
             s = read_session(job.session)
             ed = SessionEditor(s, allow_missing_sources=True)
             placed: dict[str, Any] = {"method": "session", "tracks": []}
+            # the job id in the file name: the take's recipe is found again by it (bridge.ardour.takes)
             if job.kind == "regenerate":
                 st = stems[0]
-                pl = ed.add_take(job.track, [Clip(Path(st["wav"]), st["start"])])
-                placed["tracks"].append({"track": job.track, "role": st["role"], "playlist": pl})
+                take = next_take_name(job.track, {p.name for p in s.playlists.values()})
+                pl = ed.add_take(job.track, [Clip(Path(st["wav"]), st["start"], file_stem=f"{take}-{job.id[:8]}")])
+                placed["tracks"].append({"track": job.track, "role": st["role"], "playlist": pl, "take": take})
             else:
                 for st, name in zip(stems, new_track_names(s, [st["role"] for st in stems]), strict=True):
-                    ed.add_audio_track(name, [Clip(Path(st["wav"]), st["start"])], role=st["role"])
+                    ed.add_audio_track(name, [Clip(Path(st["wav"]), st["start"], file_stem=f"{name}-{job.id[:8]}")],
+                                       role=st["role"])
                     placed["tracks"].append({"track": ed.result.names.get(name, name), "role": st["role"]})
             return ed, placed
 
@@ -119,7 +122,8 @@ class Deliverer:
         targets = [str(p) for p in ed.planned_files]
         await self._stage(job.id, "writing the session", targets)
         result = await asyncio.to_thread(ed.commit)
-        await asyncio.to_thread(keep_midi, Path(job.session).parent, stems, targets)
+        await asyncio.to_thread(keep_takes, Path(job.session).parent, job.id, stems,
+                                [[Path(f).name] for f in targets])
         placed["files"] = [str(p) for p in result.created]
         return placed
 
@@ -185,7 +189,8 @@ class Deliverer:
             await asyncio.to_thread(inbox.withdraw, folder, job.id, True)
             raise NotAcknowledged(f"Ardour could not import the stems: {ack['detail'] or 'no reason given'};"
                                   f" nothing was added to the session; the files stay in {manifest.parent}")
-        await asyncio.to_thread(keep_midi, folder, stems, [d.file for d in drops])
+        await asyncio.to_thread(keep_takes, folder, job.id, stems,
+                                [[Path(d.file).name, placed.get(i, {}).get("source", "")] for i, d in enumerate(drops)])
         await asyncio.to_thread(inbox.withdraw, folder, job.id)
         # what Ardour really made (it renames), else what was asked
         return {"method": "ardour", "seconds": round(time.monotonic() - t0, 3), "detail": ack["detail"],

@@ -11,14 +11,17 @@ from typing import Any
 import numpy as np
 import soundfile as sf
 
+from bridge.ardour import takes
 from bridge.engines.base import GenerationRequest, PreviousTake, Progress
 
-MIDI_DIR = ".resonant/midi"  # inside a session: the MIDI of every stem the bridge delivered
+CONTROLS = ("temperature", "density", "complexity", "swing")
 
 
 def request_from(d: dict[str, Any]) -> GenerationRequest:
-    names = {f.name for f in dataclasses.fields(GenerationRequest)} - {"previous"}
-    return GenerationRequest(**{k: v for k, v in d.items() if k in names})
+    names = {f.name for f in dataclasses.fields(GenerationRequest)} - {"previous", "given"}
+    req = GenerationRequest(**{k: v for k, v in d.items() if k in names})
+    req.given = tuple(k for k in CONTROLS if d.get(k) is not None)
+    return req
 
 
 def previous_take(session, track_name: str) -> tuple[PreviousTake, int, int]:
@@ -35,17 +38,14 @@ def previous_take(session, track_name: str) -> tuple[PreviousTake, int, int]:
     start, end = min(r.position for r in regions), max(r.end for r in regions)
     audio = render_playlist(session, track, start, end, max(1, track.n_inputs), SourceCache())
     audio = np.repeat(audio, 2, axis=0) if audio.shape[0] == 1 else audio[:2]
-    midi = None
-    first = min(regions, key=lambda r: r.position)
-    src = session.sources.get(first.source_ids[0]) if first.source_ids else None
-    if src is not None and src.path is not None:
-        cand = session.folder / MIDI_DIR / (Path(src.name).stem + ".mid")
-        if cand.is_file():
-            midi = cand.read_bytes()
+    # the take's recipe and notes, by the names of its sources (bridge.ardour.takes)
+    names = [session.sources[sid].name for r in sorted(regions, key=lambda r: r.position) for sid in r.source_ids
+             if sid in session.sources]
+    recipe, midi = takes.recall(session.folder, names, track.role)
     tm = session.tempo_map
     first_bar = max(1, int(math.floor(tm.bar_at_samples(start) + 1e-6)))
     last_bar = max(first_bar, int(math.ceil(tm.bar_at_samples(end) - 1e-6)) - 1)
-    return PreviousTake(audio.T.astype(np.float32), start, midi), first_bar, last_bar
+    return PreviousTake(audio.T.astype(np.float32), start, midi, recipe), first_bar, last_bar
 
 
 def run_generation(spec: dict[str, Any], progress: Progress) -> list[dict[str, Any]]:
@@ -70,7 +70,7 @@ def run_generation(spec: dict[str, Any], progress: Progress) -> list[dict[str, A
     request.validate()
     if session is not None:
         progress(0.05, "analysing the locked tracks")
-        context = context_for(session, request)
+        context = context_for(session, request, regen["track"] if regen else None)
     # the engine's own 0..1 maps onto what is left after reading and analysing, so progress never goes back
     stems = get_engine(request.engine).generate(request, context, lambda f, stage: progress(0.1 + 0.85 * f, stage))
     progress(0.97, "writing the stems")

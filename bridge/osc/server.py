@@ -223,14 +223,16 @@ class OscServer(asyncio.DatagramProtocol):
         return await self._set("/resonant/track/role", path, track, role, None)
 
     async def generate(self, addr: Addr, path: str, roles: str, prompt: str = "", bars: int = 8,
-                       first_bar: int = 1, seed: int = 0) -> list[Reply]:
+                       first_bar: int = 1, seed: int = 0, extend: int = 0) -> list[Reply]:
         job = await self.service.generate(path or None, [r.strip() for r in roles.split(",") if r.strip()],
-                                          bars=bars, first_bar=first_bar, prompt=prompt, seed=seed)
+                                          bars=bars, first_bar=first_bar, prompt=prompt, seed=seed,
+                                          extend=bool(extend))
         return [("/resonant/generate", [job["id"]])]
 
     async def regenerate(self, addr: Addr, path: str, track: str, bars: str = "", prompt: str = "",
-                         seed: int = 0) -> list[Reply]:
-        job = await self.service.regenerate(path, track, bars=parse_bar_range(bars), prompt=prompt, seed=seed)
+                         seed: int = 0, extend: int = 0) -> list[Reply]:
+        job = await self.service.regenerate(path, track, bars=parse_bar_range(bars), prompt=prompt, seed=seed,
+                                            extend=bool(extend))
         return [("/resonant/regenerate", [job["id"]])]
 
     async def job_status(self, addr: Addr, job_id: str) -> list[Reply]:
