@@ -21,14 +21,14 @@ RATE = 48000
 
 def timed_part(style: str, role: str, bars: int = 8):
     tm = TempoMap.constant(RATE, 120.0)
-    plan = make_plan(parse_prompt(f"{style} 120 bpm"), None, bars, 4.0, seed=1, density=0.5, complexity=0.5,
-                     temperature=0.5, swing=None, locked_drums=False)
+    plan = make_plan(parse_prompt(f"{style} 120 bpm"), bars, 4.0, seed=1, density=0.5, complexity=0.5,
+                     temperature=0.5, swing=None)
     timed = []
     for n in WRITERS[role](plan):
         a = tm.samples_at_quarters(n.start)
         timed.append((int(round(a)), int(round(a)) + int(round(tm.samples_at_quarters(n.start + n.duration) - a)),
                       n.pitch, n.velocity))
-    return timed, plan.programs.get(role, 0), bars * 2 * RATE
+    return timed, plan.kit if role == "drums" else plan.programs.get(role, 0), bars * 2 * RATE
 
 
 def residual_db(ref: np.ndarray, got: np.ndarray) -> float:

@@ -32,6 +32,8 @@ CHOKE_AT = 512  # the second note of a choke probe starts ~10 ms after the first
 CHOKE_LEN = 2400  # and the probe runs 50 ms
 QUICK_RELEASE_S = 0.01  # TinySoundFont's fast release for a voice cut by its exclusive class
 MAX_TAIL_S = 20.0  # a one-shot still sounding this long after its note-off is cut there
+RELEASE_CAP_S = 2.5  # a pitched note's release is faded out over 50 ms from this long after its note-off
+TAIL_FLOOR = 1e-4  # -80 dB under the note's peak: below this a one-shot's release is cut
 CHUNK = 8192
 
 Note = tuple[int, int, int, int]  # start, end (samples from the first frame), pitch, velocity
@@ -67,10 +69,12 @@ class Voice:
                 else:
                     self.synth.noteoff(self.chan, pitch)
                 i += 1
-        out = np.concatenate(chunks) if chunks else np.zeros((0, 2), np.float32)
-        if length is None:  # trim the trailing silence
-            nz = np.flatnonzero(out.ravel())  # (numpy's reduce along a short axis is slow on tall arrays)
-            out = out[:nz[-1] // 2 + 1] if nz.size else out[:0]
+        if length is None:  # trim the trailing silence: it lies in the last chunks only
+            while chunks and not chunks[-1].any():
+                chunks.pop()
+            if chunks:
+                nz = np.flatnonzero(chunks[-1].ravel())  # (numpy's reduce along a short axis is slow)
+                chunks[-1] = chunks[-1][:nz[-1] // 2 + 1]
         else:  # end what still sounds (quick release) and let it finish, for a clean next run
             self.synth.sounds_off(self.chan)
             for _ in range(64):
@@ -78,10 +82,24 @@ class Voice:
                 self.synth.generate_simple(CHUNK, buffer=memoryview(buf).cast("B"))
                 if not buf.any():
                     break
-        return out
+        return np.concatenate(chunks) if chunks else np.zeros((0, 2), np.float32)
 
     def shot(self, pitch: int, vel: int, dur: int) -> np.ndarray:
-        return self._run([(0, 1, pitch, vel), (max(dur, 1), 0, pitch, 0)], None)
+        out = self._run([(0, 1, pitch, vel), (max(dur, 1), 0, pitch, 0)], None)
+        # a release tail 80 dB below the note's peak adds nothing audible but costs every copy of it
+        d = max(dur, 1)
+        floor = TAIL_FLOOR * float(np.abs(out[:d + 4096]).max(initial=0.0))
+        loud = np.flatnonzero(np.abs(out[d:].ravel()) > floor) if out.shape[0] > d else []
+        end = d + (int(loud[-1]) // 2 + 1 if len(loud) else 0)
+        out = out[:end] if end < out.shape[0] else out
+        cap = d + int(RELEASE_CAP_S * self.rate)
+        if self.chan != 9 and out.shape[0] > cap:
+            # a string's or pad's three-second release under a dense arrangement is room, not note:
+            # it is faded out (a short ramp, no click) where the mix has long covered it
+            fade = int(0.05 * self.rate)
+            out = out[:cap + fade].copy()
+            out[cap:] *= np.linspace(1.0, 0.0, out.shape[0] - cap, dtype=np.float32)[:, None]
+        return out
 
     def probe(self, pitch: int, vel: int, dur: int) -> np.ndarray:
         return self._run([(0, 1, pitch, vel), (max(dur, 1), 0, pitch, 0)], PROBE)
@@ -124,9 +142,18 @@ def chokes(voice: Voice, pitches: list[int], vel: int) -> dict[int, set[int]]:
     return cut
 
 
-def render_sampled(voice: Voice, notes: list[Note], drums: bool, rate: int, frames: int) -> np.ndarray | None:
-    """The part as the sum of its one-shots (frames x 2), or None where copies would not be faithful
-    (a pitched part whose notes cut each other): then the caller runs the synthesiser instead."""
+def pan_gains(pan: float) -> tuple[float, float]:
+    """Constant-power balance of a stereo one-shot: unity at the centre, -1 left .. 1 right."""
+    theta = (max(-1.0, min(1.0, pan)) + 1.0) * np.pi / 4
+    return float(np.cos(theta) * np.sqrt(2)), float(np.sin(theta) * np.sqrt(2))
+
+
+def render_sampled(voice: Voice, notes: list[Note], drums: bool, rate: int, frames: int,
+                   pans: list[float] | None = None, width: tuple[float, float, float] | None = None
+                   ) -> np.ndarray | None:
+    """The part as the sum of its one-shots (frames x 2), each placed in the stereo picture by its
+    pan, or None where copies would not be faithful (a pitched part whose notes cut each other):
+    then the caller runs the synthesiser instead."""
     if not notes:
         return np.zeros((frames, 2), dtype=np.float32)
     pitches = sorted({p for _, _, p, _ in notes})
@@ -144,17 +171,24 @@ def render_sampled(voice: Voice, notes: list[Note], drums: bool, rate: int, fram
         groups[(p, b - a)].add(v)
     shots: dict[tuple[int, int, int], tuple[np.ndarray, float]] = {}
     for (p, dur), vels in groups.items():
-        refs: list[np.ndarray] = []  # the one-shots rendered, loudest velocity first
+        refs: list[tuple[np.ndarray, np.ndarray]] = []  # (as rendered, as mixed), loudest velocity first
         for v in sorted(vels, reverse=True):
             probe = voice.probe(p, v, dur) if refs else None  # the loudest needs no comparison
-            for ref in refs:
-                g = _gain(probe, _head(ref))
+            for raw, mixed in refs:
+                g = _gain(probe, _head(raw))
                 if g is not None:
-                    shots[(p, dur, v)] = (ref, g)
+                    shots[(p, dur, v)] = (mixed, g)
                     break
             else:
-                refs.append(voice.shot(p, v, dur))
-                shots[(p, dur, v)] = (refs[-1], 1.0)
+                raw = voice.shot(p, v, dur)
+                mixed = raw
+                if width is not None:  # the stem's width, given to each distinct note once
+                    from bridge.audio.stereo import widen
+
+                    mixed = widen(np.vstack([raw, np.zeros((int(width[1] * rate) + 1, 2), np.float32)]),
+                                  None, rate, width)
+                refs.append((raw, mixed))
+                shots[(p, dur, v)] = (mixed, 1.0)
     longest = max(s.shape[0] for s, _ in shots.values())
     out = np.zeros((frames + longest, 2), dtype=np.float32)
     # where each hit is cut by a later one of its exclusive class: the synthesiser takes the notes
@@ -173,10 +207,17 @@ def render_sampled(voice: Voice, notes: list[Note], drums: bool, rate: int, fram
     fade = max(1, int(QUICK_RELEASE_S * rate))
     # the quick release falls exponentially to -80 dB (1e-4) over its 10 ms, then the voice ends
     ramp = np.exp(np.linspace(0.0, -9.2103, fade)).astype(np.float32)[:, None]
-    for a, b, p, v in sorted(notes):
+    panned: dict[tuple[int, int, int, float], np.ndarray] = {}
+    for (a, b, p, v), pan in sorted(zip(notes, pans or [0.0] * len(notes), strict=True)):
         if a >= frames:
             continue
         shot, g = shots[(p, b - a, v)]
+        if pan:
+            k = (p, b - a, v, pan)
+            if k not in panned:
+                gl, gr = pan_gains(pan)
+                panned[k] = shot * np.array([gl, gr], dtype=np.float32)
+            shot = panned[k]
         if a < 0:  # a note that starts before the range (not written by the arranger): its tail only
             shot, a = shot[-a:], 0
         n = shot.shape[0]

@@ -27,8 +27,10 @@ import soundfile as sf
 
 from bridge.ardour.tempo import TempoMap
 from bridge.audio.sampler import Voice, render_sampled
+from bridge.audio.smf import CONTROL, NOTE_OFF, NOTE_ON, PROGRAM, Event, write_smf
+from bridge.audio.stereo import Width, widen
 from bridge.errors import BridgeError, InvalidInput
-from bridge.music.parts import NoteEvent
+from bridge.music.parts.common import NoteEvent
 
 RENDER_RATE = 48000
 _PPQ_SAMPLES = 24000  # ticks per quarter at 120 BPM: one tick per sample at 48 kHz
@@ -65,40 +67,28 @@ def _soundfont_bytes(path: str) -> bytes:
     return data
 
 
-def _smf(events: list[tuple[int, list]], ppq: int, tempos: list[tuple[int, int]], name: str | None = None) -> bytes:
-    """A format-0 file from (tick, [mido messages]) and (tick, microseconds per quarter)."""
-    import mido
-
-    mf = mido.MidiFile(type=0, ticks_per_beat=ppq)
-    track = mido.MidiTrack()
-    mf.tracks.append(track)
-    if name is not None:
-        track.append(mido.MetaMessage("track_name", name=name, time=0))
-    timeline: list[tuple[int, int, object]] = [(t, 0, mido.MetaMessage("set_tempo", tempo=us)) for t, us in tempos]
-    for i, (tick, msgs) in enumerate(events):
-        for m in msgs:
-            # note-offs before note-ons at the same tick, so repeated notes re-trigger
-            order = 1 if m.type == "note_off" else 2
-            timeline.append((tick, order * 10_000_000 + i, m))
-    timeline.sort(key=lambda x: (x[0], x[1]))
-    last = 0
-    for tick, _, msg in timeline:
-        track.append(msg.copy(time=tick - last))
-        last = tick
-    buf = io.BytesIO()
-    mf.save(file=buf)
-    return buf.getvalue()
+_PAN_CHANNELS = (0, 1, 2, 3, 4)  # five pan positions for the renderer's file (channel 9 is the drums')
 
 
-def _messages(notes: list[tuple[int, int, int, int]], program: int, drums: bool) -> list[tuple[int, list]]:
-    import mido
-
-    ch = 9 if drums else 0
-    ev: list[tuple[int, list]] = [(0, [mido.Message("program_change", channel=ch, program=program)] if not drums
-                                   else [])]
-    for start, end, pitch, vel in notes:
-        ev.append((start, [mido.Message("note_on", channel=ch, note=pitch, velocity=vel)]))
-        ev.append((max(end, start + 1), [mido.Message("note_off", channel=ch, note=pitch, velocity=0)]))
+def _events(notes: list[tuple[int, int, int, int]], program: int, drums: bool,
+            pans: list[float] | None = None) -> list[Event]:
+    """MIDI events for the notes. With ``pans``, pitched notes go to one channel per pan position
+    (five, set by CC 10), so a renderer without per-note pan still places them; the drum channel
+    selects the kit by program change (GS), and its kit pieces carry the SoundFont's own pan."""
+    if drums:
+        ev: list[Event] = [(0, PROGRAM, 9, program, 0)] if program else []
+        chans = [9] * len(notes)
+    else:
+        slots = [0] * len(notes) if pans is None else [min(4, max(0, int(round((p + 1) * 2)))) for p in pans]
+        ev = []
+        for s in sorted(set(slots)):
+            ev.append((0, PROGRAM, _PAN_CHANNELS[s], program, 0))
+            if pans is not None:
+                ev.append((0, CONTROL, _PAN_CHANNELS[s], 10, min(127, s * 32)))
+        chans = [_PAN_CHANNELS[s] for s in slots]
+    for (start, end, pitch, vel), ch in zip(notes, chans, strict=True):
+        ev.append((start, NOTE_ON, ch, pitch, vel))
+        ev.append((max(end, start + 1), NOTE_OFF, ch, pitch, 0))
     return ev
 
 
@@ -114,7 +104,8 @@ def renderer() -> str:
 
 
 def _render_tsf(timed: list[tuple[int, int, int, int]], program: int, drums: bool, rate: int,
-                frames: int, sampled: bool = True) -> np.ndarray:
+                frames: int, sampled: bool = True, pans: list[float] | None = None,
+                width: Width | None = None) -> np.ndarray:
     """The part through TinySoundFont: by its one-shots (``bridge.audio.sampler``) where that is
     faithful, else note by note through the synthesiser (also with ``sampled=False``)."""
     import tinysoundfont
@@ -126,9 +117,12 @@ def _render_tsf(timed: list[tuple[int, int, int, int]], program: int, drums: boo
     except Exception as e:  # SoundFontException, or a RuntimeError from the C side
         raise EngineUnavailable(f"the SoundFont renderer cannot load the SoundFont: {e}") from None
     chan = 9 if drums else 0
-    synth.program_select(chan, sfid, 0, 0 if drums else program, is_drums=drums)
+    try:  # a drum kit the SoundFont lacks (TimGM6mb has one kit) falls back to its standard kit
+        synth.program_select(chan, sfid, 0, program, is_drums=drums)
+    except Exception:
+        synth.program_select(chan, sfid, 0, 0, is_drums=drums)
     if sampled:
-        out = render_sampled(Voice(synth, chan, rate), timed, drums, rate, frames)
+        out = render_sampled(Voice(synth, chan, rate), timed, drums, rate, frames, pans, width)
         if out is not None:
             return out
     # note-offs before note-ons on the same sample, so that a repeated note re-triggers
@@ -149,26 +143,29 @@ def _render_tsf(timed: list[tuple[int, int, int, int]], program: int, drums: boo
             synth.noteoff(chan, pitch)
     if cur < frames:
         synth.generate_simple(frames - cur, buffer=buf[cur * 8:])
-    return out
+    return widen(out, None, rate, width)
 
 
 def render_notes(notes: list[NoteEvent], program: int, drums: bool, tempo_map: TempoMap, first_quarter: float,
-                 frames: int) -> np.ndarray:
+                 frames: int, width: Width | None = None) -> np.ndarray:
     """Stereo float32 audio (frames x 2) at the tempo map's sample rate, exactly ``frames`` long,
-    the first frame being ``first_quarter`` on the map."""
+    the first frame being ``first_quarter`` on the map. ``program`` is the drum kit for drums; each
+    note's ``pan`` places it in the stem's stereo picture, and ``width`` (``bridge.audio.stereo``)
+    gives the stem width beyond that."""
     rate = tempo_map.sample_rate
     origin = tempo_map.samples_at_quarters(first_quarter)
     # each note's start and end in samples from the first frame (unrounded: each renderer rounds at its rate)
     spans = [(tempo_map.samples_at_quarters(first_quarter + n.start) - origin,
               tempo_map.samples_at_quarters(first_quarter + n.start + n.duration) - origin, n.pitch, n.velocity)
              for n in notes]
+    pans = [n.pan for n in notes]
     if renderer() == "tinysoundfont":
         # the length is rounded once, so that equal notes are equal wherever they start
         return _render_tsf([(int(round(a)), int(round(a)) + int(round(b - a)), p, v) for a, b, p, v in spans],
-                           program, drums, rate, frames)
+                           program, drums, rate, frames, pans=pans, width=width)
     scale = RENDER_RATE / rate
     timed = [(int(round(a * scale)), int(round(b * scale)), p, v) for a, b, p, v in spans]
-    smf = _smf(_messages(timed, program, drums), _PPQ_SAMPLES, [(0, 500000)])
+    smf = write_smf(_events(timed, program, drums, None if drums else pans), _PPQ_SAMPLES, [(0, 500000)])
     import midirenderer
 
     font = _soundfont_bytes(str(soundfont_path()))
@@ -190,7 +187,7 @@ def render_notes(notes: list[NoteEvent], program: int, drums: bool, tempo_map: T
     out = np.zeros((frames, 2), dtype=np.float32)
     n = min(frames, audio.shape[0])
     out[:n] = audio[:n, :2]
-    return out
+    return widen(out, None, rate, width)
 
 
 def musical_smf(notes: list[NoteEvent], program: int, drums: bool, tempo_map: TempoMap,
@@ -209,4 +206,4 @@ def musical_smf(notes: list[NoteEvent], program: int, drums: bool, tempo_map: Te
         q += 1.0
     ev = [(int(round(n.start * _MUSICAL_PPQ)), int(round((n.start + n.duration) * _MUSICAL_PPQ)), n.pitch, n.velocity)
           for n in notes]
-    return _smf(_messages(ev, program, drums), _MUSICAL_PPQ, tempos or [(0, 500000)], name)
+    return write_smf(_events(ev, program, drums), _MUSICAL_PPQ, tempos or [(0, 500000)], name)

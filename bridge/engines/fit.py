@@ -40,14 +40,19 @@ def fit(audio: np.ndarray, rate: int, target_rate: int, frames: int, remove_dc: 
 
 
 def finish(audio: np.ndarray, role: str, request: GenerationRequest, start: int,
-           rate: int) -> tuple[np.ndarray, int, float, float]:
-    """A role's stem as delivered: normalised (to the request's level, or to the previous take's
-    when regenerating, under the true-peak ceiling) and joined into the previous take when there is
-    one. Returns the audio, its first sample on the timeline, its loudness and its true peak."""
+           rate: int, gain_db: float = 0.0) -> tuple[np.ndarray, int, float, float]:
+    """A role's stem as delivered: normalised (to the request's level, or when regenerating to the
+    level the previous take has over the same bars, so the new bars sit where the old ones did; its
+    whole level where those bars are new), plus ``gain_db`` (a "louder" in the prompt), under the
+    true-peak ceiling, and joined into the previous take when there is one. Returns the audio, its
+    first sample on the timeline, its loudness and its true peak."""
     prev = request.previous.get(role)
     target = request.loudness_lufs
     if prev is not None:
-        target = integrated_loudness(prev.audio, rate) or target
+        a, b = max(0, start - prev.start), min(prev.audio.shape[0], start - prev.start + audio.shape[0])
+        same_bars = integrated_loudness(prev.audio[a:b], rate) if b - a > int(0.4 * rate) else None
+        target = same_bars or integrated_loudness(prev.audio, rate) or target
+    target = max(-60.0, min(-6.0, target + gain_db))
     audio, lufs, tp = normalise(audio, rate, target, request.true_peak_db)
     if prev is None:
         return audio, start, lufs, tp
