@@ -133,19 +133,34 @@ def _k_weighting_combined(rate: int) -> tuple[np.ndarray, np.ndarray, float]:
     return b, a, g
 
 
-def integrated_loudness(stereo: np.ndarray, rate: int) -> float | None:
-    """ITU-R BS.1770-4 integrated loudness (LUFS) of mono or stereo audio; None when silent or
-    shorter than one 400 ms block. pyloudnorm's algorithm, vectorised (it loops per block)."""
+def k_weighted(stereo: np.ndarray, rate: int) -> np.ndarray | None:
+    """The BS.1770 K-weighted signal (frames x channels, float64), or None when silent or shorter
+    than one 400 ms block."""
     from scipy.signal import lfilter
 
     x = np.asarray(stereo, dtype=np.float64)
     if x.ndim == 1:
         x = x[:, None]
-    block = int(0.4 * rate)
-    if x.shape[0] < block or not np.any(x):
+    if x.shape[0] < int(0.4 * rate) or not np.any(x):
         return None
     b, a, g = _k_weighting_combined(rate)
-    x = g * lfilter(b, a, x, axis=0)  # both stages as one 4th-order filter: one pass
+    return g * lfilter(b, a, x, axis=0)  # both stages as one 4th-order filter: one pass
+
+
+def integrated_loudness(stereo: np.ndarray, rate: int) -> float | None:
+    """ITU-R BS.1770-4 integrated loudness (LUFS) of mono or stereo audio; None when silent or
+    shorter than one 400 ms block. pyloudnorm's algorithm, vectorised (it loops per block)."""
+    x = k_weighted(stereo, rate)
+    return None if x is None else gated_loudness(x, rate)
+
+
+def gated_loudness(x: np.ndarray, rate: int, gain: np.ndarray | None = None) -> float | None:
+    """The gated loudness of a K-weighted signal (frames x channels), times a per-frame ``gain``
+    when given: a slowly moving gain (a limiter's) commutes with the K-weighting closely enough to
+    estimate its effect without filtering again."""
+    if gain is not None:
+        x = x * gain[:, None]
+    block = int(0.4 * rate)
     n_blocks = int(np.round((x.shape[0] / rate - 0.4) / 0.1)) + 1
     step = rate // 10
     if step * 10 == rate and block == 4 * step:

@@ -13,7 +13,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy.ndimage import maximum_filter1d, minimum_filter1d, uniform_filter1d
 
-from bridge.audio.features import integrated_loudness
+from bridge.audio.features import gated_loudness, integrated_loudness, k_weighted
 from bridge.errors import BridgeError
 
 OVERSAMPLE = 4
@@ -109,14 +109,15 @@ def true_peak_db(audio: np.ndarray) -> float:
     return 20 * math.log10(peak) if peak > 0 else -math.inf
 
 
-def _limit(audio: np.ndarray, ceiling_db: float, rate: int) -> np.ndarray:
+def _limit(audio: np.ndarray, ceiling_db: float, rate: int) -> tuple[np.ndarray, np.ndarray]:
+    """The audio with its peaks taken down to ``ceiling_db``, and the gain curve that did it."""
     thr = 10 ** (ceiling_db / 20)
     need = np.minimum(1.0, thr / np.maximum(sample_peaks(audio, thr), 1e-12))
     w = max(3, int(0.0015 * rate))  # 1.5 ms look-ahead/attack
     gain = minimum_filter1d(need, size=2 * w + 1, mode="nearest")
     gain = uniform_filter1d(gain, size=w, mode="nearest")
     gain = np.minimum(gain, minimum_filter1d(need, size=w + 1, mode="nearest"))
-    return (audio * gain[:, None]).astype(np.float32)
+    return (audio * gain[:, None]).astype(np.float32), gain
 
 
 def normalise(audio: np.ndarray, rate: int, target_lufs: float, ceiling_db: float) -> tuple[np.ndarray, float, float]:
@@ -125,22 +126,30 @@ def normalise(audio: np.ndarray, rate: int, target_lufs: float, ceiling_db: floa
     measured once, and again only if the limiter had to work."""
     if not np.isfinite(audio).all():
         raise BridgeError("the rendered stem contains NaN or infinite samples")
-    loud = integrated_loudness(audio, rate)
+    kx = k_weighted(audio, rate)
+    loud = None if kx is None else gated_loudness(kx, rate)
     if loud is None:
         raise SilentStem("the stem is silent: nothing to normalise")
     ceiling = ceiling_db - TP_MARGIN
     y = audio
     tp = true_peak_db(y)
+    total_gain = None
     for _ in range(4):
         gain_db = target_lufs - loud
         if tp + gain_db <= ceiling:
             break
-        # take the excess off the peaks (in the unscaled signal), then measure again
-        y = _limit(y, ceiling - 0.2 - gain_db, rate)
-        loud = integrated_loudness(y, rate)
+        # take the excess off the peaks (in the unscaled signal); the loudness that leaves is estimated
+        # from the K-weighted signal and the limiter's gain, and measured exactly once at the end
+        y, g = _limit(y, ceiling - 0.2 - gain_db, rate)
+        total_gain = g if total_gain is None else total_gain * g
+        loud = gated_loudness(kx, rate, total_gain)
         if loud is None:
             raise SilentStem("the stem became silent while limiting")
         tp = true_peak_db(y)
+    if total_gain is not None:
+        loud = integrated_loudness(y, rate)
+        if loud is None:
+            raise SilentStem("the stem became silent while limiting")
     gain_db = target_lufs - loud
     if tp + gain_db > ceiling:  # the limiter could not hold it: give up loudness, never the ceiling
         gain_db = ceiling - tp

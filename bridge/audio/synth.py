@@ -41,30 +41,68 @@ class EngineUnavailable(BridgeError):
     code = "engine_unavailable"
 
 
+# General MIDI SoundFonts Debian installs, best first: FluidR3 (fluid-soundfont-gm, 148 MB, MIT) has
+# full-range bass and drums and stereo pianos; MuseScore General (musescore-general-soundfont) is sf3,
+# which only tinysoundfont reads; the system's default-GM alternative; pretty_midi's TimGM6mb (6 MB) last
+SYSTEM_SOUNDFONTS = ("/usr/share/sounds/sf2/FluidR3_GM.sf2", "/usr/share/sounds/sf3/MuseScore_General.sf3",
+                     "/usr/share/sounds/sf2/default-GM.sf2")
+
+
 def soundfont_path() -> Path:
+    """The SoundFont the arranger renders with: ``RESONANT_SOUNDFONT`` (the config's engines.soundfont),
+    else the best General MIDI SoundFont installed on the system, else TimGM6mb from pretty_midi."""
     configured = os.environ.get("RESONANT_SOUNDFONT")
     if configured:
         p = Path(configured).expanduser()
         if not p.is_file():
             raise InvalidInput(f"RESONANT_SOUNDFONT={configured} is not a file")
         return p
+    for cand in SYSTEM_SOUNDFONTS:
+        p = Path(cand)
+        if p.is_file() and (p.suffix == ".sf2" or renderer() == "tinysoundfont"):
+            return p.resolve()
     try:
         import pretty_midi
     except ImportError:
-        raise EngineUnavailable("no SoundFont: install pretty_midi (it ships TimGM6mb.sf2) or set "
-                                "RESONANT_SOUNDFONT to a .sf2 file") from None
+        raise EngineUnavailable("no SoundFont: install pretty_midi (it ships TimGM6mb.sf2), Debian's "
+                                "fluid-soundfont-gm, or set RESONANT_SOUNDFONT to a .sf2 file") from None
     p = Path(pretty_midi.__file__).parent / "TimGM6mb.sf2"
     if not p.is_file():
         raise EngineUnavailable(f"{p} is missing from the pretty_midi install")
     return p
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=2)
 def _soundfont_bytes(path: str) -> bytes:
     data = Path(path).read_bytes()
-    if data[:4] != b"RIFF" or data[8:12] != b"sfbk":
+    if data[:4] != b"RIFF" or data[8:12] != b"sfbk":  # (an .sf3 is a RIFF "sfbk" too)
         raise InvalidInput(f"{path} is not a SoundFont 2 file")
     return data
+
+
+@lru_cache(maxsize=2)
+def _loaded(path: str, rate: int):
+    """One synthesiser per SoundFont and rate, loaded once per process (a 148 MB SoundFont takes a
+    third of a second to load; the worker renders many stems)."""
+    import tinysoundfont
+
+    font = _soundfont_bytes(path)  # a missing or non-SF2 file is the caller's error
+    synth = tinysoundfont.Synth(samplerate=rate)
+    try:
+        sfid = synth.sfload(font)
+    except Exception as e:  # SoundFontException, or a RuntimeError from the C side
+        raise EngineUnavailable(f"the SoundFont renderer cannot load the SoundFont: {e}") from None
+    return synth, sfid
+
+
+def _silence(synth, chan: int) -> None:
+    """End whatever still sounds on the channel, so the next part starts from silence."""
+    synth.sounds_off(chan)
+    buf = np.zeros((8192, 2), dtype=np.float32)
+    for _ in range(64):
+        synth.generate_simple(8192, buffer=memoryview(buf).cast("B"))
+        if not buf.any():
+            break
 
 
 _PAN_CHANNELS = (0, 1, 2, 3, 4)  # five pan positions for the renderer's file (channel 9 is the drums')
@@ -108,15 +146,9 @@ def _render_tsf(timed: list[tuple[int, int, int, int]], program: int, drums: boo
                 width: Width | None = None) -> np.ndarray:
     """The part through TinySoundFont: by its one-shots (``bridge.audio.sampler``) where that is
     faithful, else note by note through the synthesiser (also with ``sampled=False``)."""
-    import tinysoundfont
-
-    font = _soundfont_bytes(str(soundfont_path()))  # a missing or non-SF2 file is the caller's error
-    synth = tinysoundfont.Synth(samplerate=rate)
-    try:
-        sfid = synth.sfload(font)
-    except Exception as e:  # SoundFontException, or a RuntimeError from the C side
-        raise EngineUnavailable(f"the SoundFont renderer cannot load the SoundFont: {e}") from None
+    synth, sfid = _loaded(str(soundfont_path()), rate)
     chan = 9 if drums else 0
+    _silence(synth, chan)
     try:  # a drum kit the SoundFont lacks (TimGM6mb has one kit) falls back to its standard kit
         synth.program_select(chan, sfid, 0, program, is_drums=drums)
     except Exception:
@@ -143,6 +175,7 @@ def _render_tsf(timed: list[tuple[int, int, int, int]], program: int, drums: boo
             synth.noteoff(chan, pitch)
     if cur < frames:
         synth.generate_simple(frames - cur, buffer=buf[cur * 8:])
+    _silence(synth, chan)
     return widen(out, None, rate, width)
 
 
@@ -168,7 +201,7 @@ def render_notes(notes: list[NoteEvent], program: int, drums: bool, tempo_map: T
     smf = write_smf(_events(timed, program, drums, None if drums else pans), _PPQ_SAMPLES, [(0, 500000)])
     import midirenderer
 
-    font = _soundfont_bytes(str(soundfont_path()))
+    font = _soundfont_bytes(str(soundfont_path()))  # (midirenderer reads SoundFont 2 only)
     try:
         wav = midirenderer.render_wave_from(font, smf)
     except Exception as e:  # the renderer reports its failures as plain exceptions

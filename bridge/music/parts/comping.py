@@ -76,6 +76,12 @@ def voice_lead(plan: Plan, lo: int = HARM_LO, hi: int = HARM_HI) -> list[list[li
     return out
 
 
+def _vel(v: float) -> int:
+    """A chord voice's velocity, in steps of 6 (under 1 dB apart): a player's hand does not hold finer
+    than that, and every distinct velocity of a sustained sound is another note to render."""
+    return clamp_vel(6 * round(v / 6))
+
+
 def _pan(i: int, n: int) -> float:
     """Voices spread across the stereo picture, low ones a little left, high ones right."""
     return 0.0 if n <= 1 else -0.45 + 0.9 * i / (n - 1)
@@ -121,7 +127,7 @@ def write_harmony(plan: Plan) -> list[NoteEvent]:
                 accent = 1.0 if s % 8 == 0 else 0.85 if s % 4 == 0 else 0.72
                 for i, p in enumerate((root, root + 7, root + 12)):
                     out.append(NoteEvent(base + plan.step_quarters(s), length, p,
-                                         clamp_vel(vel * accent * (0.85 if muted else 1.05)), _pan(i, 3) * 0.6))
+                                         _vel(vel * accent * (0.85 if muted else 1.05)), _pan(i, 3) * 0.6))
             continue
         if kind == "arp":
             patterns = ["up", "updown", "down", "skip"]
@@ -134,16 +140,16 @@ def write_harmony(plan: Plan) -> list[NoteEvent]:
                      else 2 * n - 2 - s % (2 * n - 2), "skip": (s * 2) % n}[shape]
                 p = tones[min(k, n - 1)]
                 out.append(NoteEvent(base + plan.step_quarters(s), 0.22, p,
-                                     clamp_vel(vel * (0.85 + 0.3 * beat_weight(s))), 0.4 * (1 if s % 2 else -1)))
+                                     _vel(vel * (0.85 + 0.3 * beat_weight(s))), 0.4 * (1 if s % 2 else -1)))
             continue
         if kind == "ostinato":  # strings: 8th-note repeated chord tones, accents on the beat
             for s in range(0, steps, 2):
                 v, _ = voicing_at(s)
                 for i, p in enumerate(v[-2:]):
                     out.append(NoteEvent(base + plan.step_quarters(s), 0.45, p,
-                                         clamp_vel(vel * (0.8 + 0.3 * beat_weight(s))), _pan(i, 2)))
+                                         _vel(vel * (0.8 + 0.3 * beat_weight(s))), _pan(i, 2)))
                 out.append(NoteEvent(base + plan.step_quarters(s), 0.45, v[0] - 12 if v[0] - 12 >= 40 else v[0],
-                                     clamp_vel(vel * 0.7), -0.3))
+                                     _vel(vel * 0.7), -0.3))
             continue
         key = (sec.kind, kind)
         if key not in rhythms:
@@ -170,6 +176,6 @@ def write_harmony(plan: Plan) -> list[NoteEvent]:
             voices = v + ([v[-1] + 12] if kind == "pad" and level == 2 and v[-1] + 12 <= 91 else [])
             for i, p in enumerate(voices):
                 out.append(NoteEvent(base + plan.step_quarters(s), max(0.1, dur * (0.97 if kind == "pad" else 0.9)),
-                                     p, clamp_vel(vel * accent + rng.uniform(-1, 1) * plan.style.velocity_spread),
+                                     p, _vel(vel * accent + rng.uniform(-1, 1) * plan.style.velocity_spread),
                                      _pan(i, len(voices))))
     return out
