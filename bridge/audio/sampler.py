@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-PROBE = 4096  # samples compared to tell a pure gain from another velocity layer
+PROBE = 8192  # samples compared to tell a pure gain from another velocity layer
 # a velocity whose sound is a gain of another's but for less than this energy (-40 dB) shares its
 # one-shot: within a layer TinySoundFont's velocity is a gain plus a slight brightening (its default
 # velocity-to-filter modulator); two or three steps apart that difference is 1% of the note

@@ -14,7 +14,7 @@ import numpy as np
 from scipy.signal import butter, sosfilt
 
 # side level (relative to mid) and delay per role; bass only a trace, above its fundamentals
-WIDTH = {"bass": (0.08, 0.011, 250.0), "harmony": (0.22, 0.017, 180.0), "melody": (0.16, 0.013, 300.0)}
+WIDTH = {"bass": (0.16, 0.011, 250.0), "harmony": (0.22, 0.017, 180.0), "melody": (0.16, 0.013, 300.0)}
 
 
 Width = tuple[float, float, float]  # side level, delay (s), crossover (Hz)

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 # what each section kind does to the arrangement, 0..1 (the mix level follows it)
-ENERGY = {"intro": 0.35, "verse": 0.55, "pre": 0.68, "chorus": 0.9, "bridge": 0.5, "solo": 0.75,
+ENERGY = {"intro": 0.3, "verse": 0.55, "pre": 0.68, "chorus": 0.9, "bridge": 0.5, "solo": 0.75,
           "outro": 0.35, "build": 0.65, "drop": 1.0, "break": 0.3}
 _ALIASES = {
     "intro": ("intro", "introduction", "opening"), "verse": ("verse", "strophe", "a section", "head"),

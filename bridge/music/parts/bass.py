@@ -15,8 +15,11 @@ Hit = tuple[float, float, int, float]  # step, length in steps, pitch, velocity 
 
 
 def _root(chord: Chord, prev: int | None, shift: int) -> int:
+    # roots between E1 and G2, near the previous one: the octave where a bass has its weight
     lo, hi = BASS_LO + 12 * shift, BASS_HI - 7 + 12 * shift
-    near = prev if prev is not None else 36 + 12 * shift
+    near = prev if prev is not None else 34 + 12 * shift
+    if near > 38 + 12 * shift:
+        near -= 3  # lean back down, so the line does not creep up over a song
     cands = [p for p in range(lo, hi + 1) if p % 12 == chord.root]
     return min(cands, key=lambda p: (abs(p - near), p))
 
@@ -89,7 +92,7 @@ def _bar(kind: str, plan: Plan, bar: int, root: int, chord: Chord, next_root: in
         out = []
         for i, s in enumerate(hits_at):
             end = hits_at[i + 1] if i + 1 < len(hits_at) else steps
-            p = root if s == 0 or rng.random() > 0.3 * (0.5 + plan.complexity) else rng.choice([fifth, octave])
+            p = root if s == 0 or rng.random() > 0.3 * (0.5 + plan.complexity) else rng.choice([fifth, fifth, octave])
             out.append((s, max(1, end - s) * 0.92, p, 0.9 if s == 0 else 0.78))
         if dense > 0.6 and hits_at[-1] < steps - 2:
             out.append((steps - 2, 1.8, _approach(next_root, scale, rng, False), 0.7))
@@ -162,6 +165,24 @@ def _density(hits: list[Hit], plan: Plan, root: int, chord: Chord, rng) -> list[
     return hits
 
 
+def _phrase_end(hits: list[Hit], plan: Plan, root: int, next_root: int, chord: Chord, rng) -> list[Hit]:
+    """The last bar of a phrase leads into the next: its last beat becomes a pickup (two 8ths or a
+    16th run stepping to the next root), and in half the phrases beat 3 is left to ring."""
+    steps = plan.steps_per_bar
+    scale = plan.key.scale
+    keep = [h for h in hits if h[0] < steps - 4]
+    if rng.random() < 0.5 and len(keep) > 1:
+        keep = [h for h in keep if not steps / 2 <= h[0] < steps - 4] or keep
+        keep = [(s, (steps - 4 - s) * 0.95 if s == keep[-1][0] else ln, p, vf) for s, ln, p, vf in keep]
+    a = _approach(next_root, scale, rng, plan.style.name == "jazz")
+    if rng.random() < 0.5:
+        pickup = [(steps - 4, 1.8, _tone(root, chord, "fifth"), 0.8), (steps - 2, 1.8, a, 0.85)]
+    else:
+        b = a + (2 if a < next_root else -2)
+        pickup = [(steps - 4, 1.8, root, 0.8), (steps - 2, 0.9, b, 0.75), (steps - 1, 0.9, a, 0.8)]
+    return keep + pickup
+
+
 def _clear_of_locked(plan: Plan, q: float, pitch: int) -> int:
     """Move a note that would double or rub against a sounding locked bass note (octave up)."""
     for n in plan.locked_notes:
@@ -198,6 +219,12 @@ def write_bass(plan: Plan) -> list[NoteEvent]:
             nxt = plan.grid[bar][half + 1] if half + 1 < len(plan.grid[bar]) else nxt_bar
             next_root = _root(nxt, root, plan.octave)
             hits = _density(_bar(kind, plan, bar, root, chord, next_root, rng), plan, root, chord, rng)
+            last_half = half == len(plan.grid[bar]) - 1
+            if last_half and (idx % 4 == 3 or plan.first_bar + bar == sec.last_bar) and kind not in (
+                    "long", "pedal", "walking", "offbeat", "rolling"):
+                hits = _phrase_end(hits, plan, root, next_root, chord, rng)
+            if sec.kind == "intro" and kind not in ("long", "pedal"):
+                hits = [h for h in hits if h[0] % 8 == 0] or hits[:1]  # the intro: the bass states, lightly
             prev = root
             # a chord per half bar: each half takes its chord's hits that fall in it, cut at its end,
             # and a chord that changes mid-bar is played on its root where it starts

@@ -52,7 +52,7 @@ def section_energy(plan, bar: int) -> float:
 def dynamics(energy: float) -> float:
     """Velocity scale for a section's energy: about 9 dB (SoundFont velocity curve) from a quiet
     intro (0.3) to a full chorus (0.9)."""
-    return 0.5 + 0.55 * energy
+    return 0.38 + 0.7 * energy
 
 
 BASS_RANGE = (26, 55)
