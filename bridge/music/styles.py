@@ -76,7 +76,7 @@ STYLES: dict[str, Style] = {s.name: s for s in [
            {KICK: "x......x..x..o..", SNARE: "....o.....g.o...",
             HAT: "ogo.ogo.ogo.ogo.", OPEN_HAT: "..............g."}),
           ("kick", "kick"), ("pad", "pad"), "lazy",
-          {"bass": 32, "harmony": 4, "melody": 11},  # a warm upright under the Rhodes kit=25, energy=0.35, extensions="ninths",
+          {"bass": 32, "harmony": 4, "melody": 11}, kit=25, energy=0.35, extensions="ninths",  # an upright bass
           melody_density=0.3, timing_ms=6.0, laid_back_ms=6.0, crash=False, aliases=("lofi", "lo fi", "chillhop")),
     Style("trap", 140, 0.0, 16,
           ({HAT: "o.o.o.o.o.o.o.o."},
