@@ -66,7 +66,7 @@ def _prepare_folder(folder: Path, force: bool) -> None:
 def create(folder: Path, template: str = "band", prompt: str = "", bars: int = 8, seed: int = 0,
            engine: str | None = None, mix_lufs: float = -16.0, force: bool = False, progress=None) -> NewResult:
     from bridge.audio.features import integrated_loudness
-    from bridge.audio.loudness import true_peak_db
+    from bridge.audio.loudness import limit, true_peak_db
     from bridge.engines import GenerationRequest, get_engine
     from bridge.engines.context import context_for
     from bridge.music.prompt import parse_prompt
@@ -106,10 +106,22 @@ def create(folder: Path, template: str = "band", prompt: str = "", bars: int = 8
         mix = np.sum([st.audio.astype(np.float64) for st in stems], axis=0)
         lufs = integrated_loudness(mix, session.sample_rate)
         gain = 1.0 if lufs is None else 10 ** ((mix_lufs - lufs) / 20)
+        for _ in range(3):
+            peak = true_peak_db(mix * gain)
+            if peak <= -1.0:
+                break
+            # the target would clip: a look-ahead limiter on the mix, as a master-bus limiter would do,
+            # with its gain curve applied to every stem alike (so the stems still sum to the mix)
+            _, curve = limit(mix * gain, -1.45, session.sample_rate)
+            for st in stems:
+                st.audio = (st.audio * curve[:, None]).astype(np.float32)
+            mix = mix * curve[:, None]
+            lufs = integrated_loudness(mix, session.sample_rate)
+            gain = 1.0 if lufs is None else 10 ** ((mix_lufs - lufs) / 20)
         peak = true_peak_db(mix * gain)
-        if peak > -1.0:  # the target would clip: keep the mix under -1 dBTP instead
+        if peak > -1.0:  # what the limiter could not hold: give up loudness, never the ceiling
             gain *= 10 ** ((-1.0 - peak) / 20)
-        gain = min(gain, 2.0)
+        gain = min(gain, 2.0)  # Ardour's fader goes to +6 dB
         tmp = folder / ".resonant" / "stems"
         tmp.mkdir(parents=True, exist_ok=True)
         import soundfile as sf

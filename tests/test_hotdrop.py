@@ -184,6 +184,26 @@ def test_open_session_gets_the_stems_through_ardours_hook(ardour: ArdourInstall 
             assert jobs[gen][1] == "done" and jobs[regen][1] == "done", (jobs, proc.log_path.read_text()[-3000:])
             assert (folder / "Live.ardour").read_bytes() == before  # the bridge never wrote it
             assert inbox.waiting(folder / inbox.INBOX_DIR) == []  # acknowledged drops are cleared
+            # the take Ardour imported (and renamed) is found again with its notes and its recipe: a
+            # second regeneration with no prompt starts from it
+            with ArdourOsc() as ardour:
+                mtime = (folder / "Live.ardour").stat().st_mtime_ns
+                ardour.save_state()  # so that the daemon reads the take Ardour made
+                for _ in range(100):
+                    if (folder / "Live.ardour").stat().st_mtime_ns != mtime:
+                        break
+                    time.sleep(0.1)
+            _, (again,) = c.ask("/resonant/regenerate", str(folder), "Bass", "3-3", "", 6)
+            for _ in range(240):
+                _, st = c.ask("/resonant/job/status", again)
+                if st[1] in ("done", "failed"):
+                    break
+                time.sleep(0.5)
+            assert st[1] == "done", st
+            meta = read_job(tmp_path, port, again)["stems"][0]["metadata"]
+            assert meta["previous_notes"] and meta["previous_recipe"], meta
+            assert meta["plan"]["decided"]["prompt"] == "empty: as before"
+            assert meta["plan"]["decided"]["style"] == "the previous take"
             with ArdourOsc() as ardour:
                 mtime = (folder / "Live.ardour").stat().st_mtime_ns
                 ardour.save_state()
@@ -204,8 +224,8 @@ def test_open_session_gets_the_stems_through_ardours_hook(ardour: ArdourInstall 
     assert m_region.position == details[gen]["stems"][0]["start"]
     bass = s.track("Bass")
     assert not bass.locked  # the toggle made while open still applies
-    # the XML gave Bass its first playlist as that Ardour names it (7: Bass, 8/9: Bass.1): the take is next
-    assert s.playlist_of(bass).name == ("Bass.1" if major < 8 else "Bass.2") and len(s.takes_of(bass)) == 2
+    # the XML gave Bass its first playlist as that Ardour names it (7: Bass, 8/9: Bass.1): the takes follow
+    assert s.playlist_of(bass).name == ("Bass.2" if major < 8 else "Bass.3") and len(s.takes_of(bass)) == 3
     (b_region,) = s.regions_of(bass)
     assert b_region.position == details[regen]["stems"][0]["start"]
     assert b_region.length == sf.info(details[regen]["stems"][0]["wav"]).frames

@@ -109,7 +109,7 @@ def true_peak_db(audio: np.ndarray) -> float:
     return 20 * math.log10(peak) if peak > 0 else -math.inf
 
 
-def _limit(audio: np.ndarray, ceiling_db: float, rate: int) -> tuple[np.ndarray, np.ndarray]:
+def limit(audio: np.ndarray, ceiling_db: float, rate: int) -> tuple[np.ndarray, np.ndarray]:
     """The audio with its peaks taken down to ``ceiling_db``, and the gain curve that did it."""
     thr = 10 ** (ceiling_db / 20)
     need = np.minimum(1.0, thr / np.maximum(sample_peaks(audio, thr), 1e-12))
@@ -140,7 +140,7 @@ def normalise(audio: np.ndarray, rate: int, target_lufs: float, ceiling_db: floa
             break
         # take the excess off the peaks (in the unscaled signal); the loudness that leaves is estimated
         # from the K-weighted signal and the limiter's gain, and measured exactly once at the end
-        y, g = _limit(y, ceiling - 0.2 - gain_db, rate)
+        y, g = limit(y, ceiling - 0.2 - gain_db, rate)
         total_gain = g if total_gain is None else total_gain * g
         loud = gated_loudness(kx, rate, total_gain)
         if loud is None:

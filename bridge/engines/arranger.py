@@ -93,7 +93,8 @@ class ArrangerEngine:
                 "first_bar": request.first_bar, "bars": request.bars, "loudness_lufs": round(lufs, 2),
                 "true_peak_db": round(tp, 2), "program": program, "notes": len(notes),
                 "understood": intent.understood(), "plan": plan.summary(), "tempo_source": context.source,
-                "regenerated_from_previous": prev is not None, "warnings": notes_about_tempo + eff.warnings,
+                "regenerated_from_previous": prev is not None, "previous_notes": bool(prev is not None and prev.midi),
+                "previous_recipe": bool(prev is not None and prev.recipe), "warnings": notes_about_tempo + eff.warnings,
                 "recipe": eff.recipe(plan, role, program, lufs),
             }))
         progress(1.0, "done")
