@@ -31,8 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bridge.ardour import SessionEditor, read_session  # noqa: E402
 from bridge.ardour.programs import find_ardour  # noqa: E402
-from bridge.cli import main as cli  # noqa: E402
-from bridge.hotdrop.delivery import Deliverer  # noqa: E402
+from bridge.core.delivery import Deliverer
+from bridge.frontends.cli.main import main as cli
 
 RATE = 48000
 

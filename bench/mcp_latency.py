@@ -26,8 +26,8 @@ import httpx2  # noqa: E402
 from mcp import Client, StdioServerParameters  # noqa: E402
 from mcp.client.streamable_http import streamable_http_client  # noqa: E402
 
-from bridge.config import load_config  # noqa: E402
-from bridge.service import BridgeService  # noqa: E402
+from bridge.core.config import load_config
+from bridge.core.service import BridgeService
 from mcp_server.server import build_server  # noqa: E402
 from tests.daemon_tools import free_port, start_daemon  # noqa: E402
 
@@ -58,7 +58,7 @@ async def main(n: int) -> None:
             rows["MCP in-process"] = await timed(lambda: c.call_tool("describe_session", args), n)
     finally:
         await svc.stop()
-    params = StdioServerParameters(command=sys.executable, args=["-m", "bridge.cli", "mcp", "--data-dir",
+    params = StdioServerParameters(command=sys.executable, args=["-m", "bridge.frontends.cli", "mcp", "--data-dir",
                                                                  str(tmp / "d2")])
     async with Client(params) as c:
         await c.call_tool("describe_session", args)

@@ -11,7 +11,7 @@ import asyncio
 import functools
 import json
 import secrets
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from urllib.parse import unquote
 
 from mcp.server import MCPServer
@@ -25,9 +25,9 @@ from pydantic import BaseModel, Field
 from bridge import __version__
 from bridge.ardour.tempo import parse_bar_range
 from bridge.errors import BridgeError
+from bridge.roles import GeneratedRole as Role
+from bridge.roles import Role as AnyRole
 
-Role = Literal["drums", "bass", "harmony", "melody"]
-AnyRole = Literal["drums", "bass", "harmony", "melody", "other"]
 SessionPath = Annotated[str, Field(min_length=1, max_length=4096,
                                    description="The Ardour session folder, or its .ardour file")]
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]

@@ -14,7 +14,7 @@ import os
 import secrets
 from pathlib import Path
 
-from bridge.config import Config
+from bridge.core.config import Config
 
 log = logging.getLogger("resonant.mcp")
 
@@ -37,7 +37,7 @@ def mcp_token(config: Config) -> str:
 
 
 async def run_stdio(config: Config) -> None:
-    from bridge.service import BridgeService
+    from bridge.core.service import BridgeService
     from mcp_server.server import build_server
 
     service = await BridgeService.start(config)

@@ -12,7 +12,7 @@ from typing import Any
 
 from pythonosc.osc_message import OscMessage
 
-from bridge.osc.server import build
+from bridge.frontends.osc import build
 
 
 def free_port() -> int:
@@ -30,7 +30,7 @@ def start_daemon(data_dir: Path, *extra: str, env: dict[str, str] | None = None)
     log = open(data_dir / f"daemon-{time.monotonic_ns()}.log", "w")  # noqa: SIM115 (lives with the process)
     if "--mcp-port" not in extra:
         extra = (*extra, "--mcp-port", "0")  # tests run several daemons: no fixed HTTP port
-    proc = subprocess.Popen([sys.executable, "-m", "bridge.cli", "serve", "--osc-port", "0", "--data-dir",
+    proc = subprocess.Popen([sys.executable, "-m", "bridge.frontends.cli", "serve", "--osc-port", "0", "--data-dir",
                              str(data_dir), *extra], stdout=subprocess.PIPE, stderr=log, text=True,
                             env={**os.environ, **(env or {})})
     proc.log_path = Path(log.name)

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
+from bridge.ardour.live.client import ArdourOsc, ArdourUnreachable
+from bridge.ardour.live.scripts import install
 from bridge.ardour.programs import ArdourInstall
-from bridge.ardour_scripts import install
-from bridge.osc.ardour import ArdourOsc, ArdourUnreachable
 from tests import ardour_tools
 
 ENGINE_CONFIG = """<?xml version="1.0" encoding="UTF-8"?>

@@ -13,8 +13,8 @@ import soundfile as sf
 
 from bridge.ardour import Clip, SessionEditor, read_session
 from bridge.ardour.writer import next_take_name
-from bridge.cli import main as cli
 from bridge.errors import SessionOpenInArdour
+from bridge.frontends.cli.main import main as cli
 from tests import ardour_tools
 from tests.ardour_tools import dump, export, folder_state
 from tests.conftest import write_wav

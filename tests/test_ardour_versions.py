@@ -19,12 +19,12 @@ import pytest
 import soundfile as sf
 
 from bridge.ardour import read_session
+from bridge.ardour.live import inbox
+from bridge.ardour.live.scripts import SCRIPTS
 from bridge.ardour.names import first_playlist_name, route_name
 from bridge.ardour.programs import ArdourInstall
-from bridge.ardour_scripts import SCRIPTS
 from bridge.audio.mixdown import render
-from bridge.cli import main as cli
-from bridge.hotdrop import inbox
+from bridge.frontends.cli.main import main as cli
 from tests import ardour_tools
 from tests.conftest import write_wav
 
@@ -136,14 +136,14 @@ def test_doctor_reports_that_ardour(ardour: ArdourInstall | None, major: int) ->
     interpreter and checkout mounted at the same paths)."""
     a = ardour_tools.require(ardour, major)
     if a.root is None:
-        argv, env = [sys.executable, "-m", "bridge.cli", "doctor", "--json"], None
+        argv, env = [sys.executable, "-m", "bridge.frontends.cli", "doctor", "--json"], None
     else:
         base = Path(sys.base_prefix).resolve()
         if str(base).startswith(("/usr", "/bin", "/lib")):
             pytest.skip(f"this Python lives in {base}, which cannot be mounted into the chroot")
         subprocess.run([str(ardour_tools.REPO / "scripts" / "ardour-chroot"), "mount", a.root, str(base)],
                        check=True, capture_output=True, timeout=60)
-        argv, env = a.command([sys.executable, "-m", "bridge.cli", "doctor", "--json"],
+        argv, env = a.command([sys.executable, "-m", "bridge.frontends.cli", "doctor", "--json"],
                               {"PYTHONPATH": str(ardour_tools.REPO), "HOME": "/tmp"})
     proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120, cwd=ardour_tools.REPO)
     found = next(c for c in json.loads(proc.stdout) if c["name"] == "ardour")

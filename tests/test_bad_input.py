@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from bridge.cli import main as cli
+from bridge.frontends.cli.main import main as cli
 from tests.ardour_tools import folder_state
 from tests.conftest import write_wav
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 
-from bridge.cli import main as cli
+from bridge.frontends.cli.main import main as cli
 from tests.ardour_tools import folder_state
 from tests.synth import bass_and_chords, drums
 from tests.test_analysis import make_session

@@ -19,9 +19,9 @@ from bridge.ardour import read_session, takes
 from bridge.audio.features import integrated_loudness
 from bridge.audio.midi import read_smf
 from bridge.audio.mixdown import render
-from bridge.cli import main as cli
 from bridge.engines import GenerationRequest, get_engine
 from bridge.engines.context import context_for
+from bridge.frontends.cli.main import main as cli
 from bridge.music.theory import MINOR_SCALE, parse_note
 from tests.synth import drums
 from tests.test_analysis import make_session

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from bridge.ardour import SessionEditor, read_session
+from bridge.ardour.live.client import ArdourOsc, ArdourUnreachable
 from bridge.ardour.programs import ArdourInstall
-from bridge.osc.ardour import ArdourOsc, ArdourUnreachable
 from tests import ardour_tools
 from tests.daemon_tools import OscClient, start_daemon
 

@@ -19,13 +19,13 @@ import soundfile as sf
 from lxml import etree
 
 from bridge.ardour import read_session
+from bridge.ardour.live import inbox
+from bridge.ardour.live.client import ArdourOsc
+from bridge.ardour.live.scripts import HOOK_ID, SCRIPTS, merge_hook, timer_ds_signals
 from bridge.ardour.names import first_playlist_name, route_name
 from bridge.ardour.programs import ArdourInstall
 from bridge.ardour.writer import next_take_name
-from bridge.ardour_scripts import HOOK_ID, SCRIPTS, merge_hook, timer_ds_signals
-from bridge.cli import main as cli
-from bridge.hotdrop import inbox
-from bridge.osc.ardour import ArdourOsc
+from bridge.frontends.cli.main import main as cli
 from tests import ardour_tools, gui_tools
 from tests.conftest import write_wav
 from tests.daemon_tools import OscClient, start_daemon

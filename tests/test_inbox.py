@@ -9,9 +9,9 @@ import numpy as np
 import soundfile as sf
 from lxml import etree
 
-from bridge.ardour import overlay, read_session
-from bridge.cli import main as cli
-from bridge.hotdrop import inbox
+from bridge.ardour import read_session
+from bridge.ardour.live import inbox, overlay
+from bridge.frontends.cli.main import main as cli
 from tests.test_service import new_session
 
 

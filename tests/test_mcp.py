@@ -15,8 +15,8 @@ from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
 from bridge.ardour import read_session
-from bridge.config import load_config
-from bridge.service import BridgeService
+from bridge.core.config import load_config
+from bridge.core.service import BridgeService
 from mcp_server.server import build_server
 from tests import ardour_tools
 from tests.ardour_tools import folder_state
@@ -173,7 +173,7 @@ def test_bad_arguments_are_errors_that_change_nothing(song: Path, tmp_path: Path
 
 def test_stdio(song: Path, tmp_path: Path) -> None:
     async def go() -> None:
-        params = StdioServerParameters(command=sys.executable, args=["-m", "bridge.cli", "mcp", "--data-dir",
+        params = StdioServerParameters(command=sys.executable, args=["-m", "bridge.frontends.cli", "mcp", "--data-dir",
                                                                      str(tmp_path / "data")])
         async with Client(params) as c:
             assert "generate" in {t.name for t in (await c.list_tools()).tools}

@@ -318,7 +318,8 @@ print("after:", e.generate(GenerationRequest(roles=["drums"], bars=1), None)[0].
 
 
 def test_the_core_does_not_import_torch() -> None:
-    code = ("import sys, bridge.cli, bridge.daemon, bridge.service, bridge.engines.musicgen, bridge.ops; "
+    code = ("import sys, bridge.frontends.cli.main, bridge.frontends.daemon, bridge.core.service, "
+            "bridge.engines.musicgen, bridge.core.ops; "
             "from bridge.engines.registry import available_engines; assert 'musicgen' in available_engines(); "
             "print(sorted(m for m in ('torch', 'audiocraft') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
@@ -327,7 +328,7 @@ def test_the_core_does_not_import_torch() -> None:
 
 def test_doctor_says_whether_the_engine_is_usable_and_why(models, tmp_path: Path) -> None:
     env = {**os.environ, "RESONANT_MUSICGEN_MODEL": str(models["text"]), "RESONANT_DATA_DIR": str(tmp_path)}
-    cmd = [sys.executable, "-m", "bridge.cli", "doctor"]
+    cmd = [sys.executable, "-m", "bridge.frontends.cli", "doctor"]
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=180).stdout
     line = next(ln for ln in out.splitlines() if "engine musicgen" in ln)
     assert "usable" in line and str(models["text"]) in line and "on cpu" in line and "htdemucs" in line, out
@@ -340,7 +341,7 @@ def test_doctor_says_whether_the_engine_is_usable_and_why(models, tmp_path: Path
     r2 = subprocess.run(cmd, env={**env, "RESONANT_ENGINE": "musicgen"}, capture_output=True, text=True, timeout=180)
     assert r2.returncode == 1 and "[!!] engine musicgen" in r2.stdout
     # without the stack installed (hidden from this process), it says what to install
-    code = ("import sys; sys.modules['audiocraft'] = None; from bridge.ops import doctor; "
+    code = ("import sys; sys.modules['audiocraft'] = None; from bridge.core.ops import doctor; "
             "print([c.detail for c in doctor() if c.name == 'engine musicgen'][0])")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=180)
     assert "needs audiocraft" in out.stdout and "scripts/install-musicgen" in out.stdout, out.stdout + out.stderr
@@ -423,7 +424,7 @@ def test_the_cli_writes_stems_without_midi(models, tmp_path: Path) -> None:
 
     env = {**os.environ, "RESONANT_MUSICGEN_MODEL": str(models["text"]), "RESONANT_SEPARATOR": "none"}
     out = tmp_path / "out"
-    r = subprocess.run([sys.executable, "-m", "bridge.cli", "generate", "--engine", "musicgen", "--prompt",
+    r = subprocess.run([sys.executable, "-m", "bridge.frontends.cli", "generate", "--engine", "musicgen", "--prompt",
                         "trap 140 bpm", "--roles", "drums,bass", "--bars", "2", "--out", str(out)],
                        env=env, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-3000:]

@@ -11,7 +11,7 @@ import pytest
 
 from bridge.ardour import read_session
 from bridge.audio.mixdown import render
-from bridge.cli import main as cli
+from bridge.frontends.cli.main import main as cli
 from tests.ardour_tools import dump, export, folder_state, require_ardour, run
 
 

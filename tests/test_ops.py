@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge.cli import main as cli
+from bridge.frontends.cli.main import main as cli
 
 
 def test_unit_installs_and_verifies(tmp_path: Path) -> None:
@@ -64,7 +64,7 @@ def test_doctor_says_whether_the_ardour_hook_is_registered(capsys: pytest.Captur
 
 
 def test_engine_settings_reach_the_worker_as_its_environment(tmp_path: Path) -> None:
-    from bridge.config import load_config
+    from bridge.core.config import load_config
     from bridge.errors import InvalidInput
 
     cfg_file = tmp_path / "c.toml"

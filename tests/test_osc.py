@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bridge.ardour import read_session
-from bridge.osc.server import MAX_DATAGRAM, build
+from bridge.frontends.osc import MAX_DATAGRAM, build
 from tests.ardour_tools import folder_state
 from tests.daemon_tools import OscClient, start_daemon
 from tests.test_service import new_session
@@ -207,7 +207,7 @@ def test_sigterm_stops_cleanly_and_records_the_job(tmp_path: Path) -> None:
 
 
 def test_watch_over_osc(daemon, tmp_path: Path) -> None:
-    from bridge.ardour.safety import atomic_write
+    from bridge.ardour.files import atomic_write
 
     _, c = daemon
     song = new_session(tmp_path)

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from bridge.ardour import read_session
-from bridge.config import load_config
+from bridge.core.config import load_config
+from bridge.core.service import BridgeService
 from bridge.errors import BridgeError
 from bridge.jobs.store import JobStore
-from bridge.service import BridgeService
 from tests.ardour_tools import folder_state
 from tests.conftest import FIXTURES
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from bridge.ardour import SessionEditor, read_session
-from bridge.ardour.safety import atomic_write
-from bridge.hotdrop.watcher import SessionWatcher
+from bridge.ardour.files import atomic_write
+from bridge.ardour.live.watcher import SessionWatcher
 from tests import ardour_tools
 from tests.test_service import new_session
 

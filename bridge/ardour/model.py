@@ -10,13 +10,10 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from bridge.ardour.tempo import TempoMap
 from bridge.errors import MissingSource, UnknownTrack
-
-ROLES = ("drums", "bass", "harmony", "melody", "other")
-Role = Literal["drums", "bass", "harmony", "melody", "other"]
 
 DEFAULT_FADE_SAMPLES = 64  # Ardour's default region fade (§8.2)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from bridge.ardour import overlay
+from bridge.ardour.live import overlay
 from bridge.ardour.model import (
     DEFAULT_CURVE,
     DEFAULT_FADE,

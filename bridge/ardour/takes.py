@@ -20,7 +20,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from bridge.ardour.safety import atomic_write, session_lock
+from bridge.ardour.files import atomic_write, session_lock
 
 TAKES_DIR = ".resonant/takes"
 LEGACY_MIDI_DIR = ".resonant/midi"  # before recipes: <audio file stem>.mid

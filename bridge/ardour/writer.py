@@ -19,18 +19,12 @@ from lxml import etree
 
 from bridge.ardour import xmlparts
 from bridge.ardour.audiofiles import AudioInfo, check_rate, inspect_audio, place_audio, unique_name
-from bridge.ardour.model import ROLES, Session
-from bridge.ardour.names import first_playlist_name, route_name, session_major
-from bridge.ardour.safety import (
-    backup,
-    check_track_name,
-    check_unchanged,
-    check_writable,
-    file_stem_for,
-    fsync_dir,
-    session_lock,
-)
+from bridge.ardour.files import backup, fsync_dir, session_lock
+from bridge.ardour.model import Session
+from bridge.ardour.names import check_track_name, file_stem_for, first_playlist_name, route_name, session_major
+from bridge.ardour.safety import check_unchanged, check_writable
 from bridge.errors import DuplicateName, InvalidInput, MalformedSession, UnknownTrack
+from bridge.roles import ROLES
 
 _ID_ATTRS = {"id", "audio-playlist", "midi-playlist", "orig-track-id", "original", "copy", "playlist"}
 
@@ -351,7 +345,7 @@ class SessionEditor:
         with session_lock(s.folder):
             result = self._commit_locked()
         if self._roles_written:
-            from bridge.ardour import overlay
+            from bridge.ardour.live import overlay
 
             overlay.drop(s.folder, self._roles_written)  # the XML holds them now (see set_role)
         return result

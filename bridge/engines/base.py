@@ -16,8 +16,8 @@ import numpy as np
 
 from bridge.ardour.tempo import TempoMap
 from bridge.errors import InvalidInput
+from bridge.roles import GENERATED as ROLES
 
-ROLES = ("drums", "bass", "harmony", "melody")
 MAX_BARS = 512
 MAX_PROMPT = 2000
 

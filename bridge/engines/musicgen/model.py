@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bridge.config import MUSICGEN_DEVICES
+from bridge.core.config import MUSICGEN_DEVICES
 from bridge.errors import EngineUnavailable, ModelNotFound, ModelUnreadable, UnknownModel
 
 DEFAULT_MODEL = "facebook/musicgen-small"

@@ -8,9 +8,9 @@ import logging
 import signal
 import sys
 
-from bridge.config import Config
-from bridge.osc.server import serve_osc
-from bridge.service import BridgeService
+from bridge.core.config import Config
+from bridge.core.service import BridgeService
+from bridge.frontends.osc import serve_osc
 
 log = logging.getLogger("resonant")
 

@@ -29,7 +29,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from bridge.ardour.safety import atomic_write, file_stem_for, session_lock
+from bridge.ardour.files import atomic_write, session_lock
+from bridge.ardour.names import file_stem_for
 
 INBOX_DIR = ".resonant/inbox"
 MANIFEST_VERSION = 1

@@ -10,13 +10,15 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-UNIT_TEMPLATE = Path(__file__).resolve().parents[1] / "systemd" / "resonant.service"
+from bridge import PROJECT
+
+UNIT_TEMPLATE = PROJECT / "systemd" / "resonant.service"
 
 
 def unit_text(executable: str | None = None) -> str:
     beside = Path(sys.executable).parent / "resonant"  # the install this code runs from, first
     exe = executable or (str(beside) if beside.is_file() else None) or shutil.which("resonant") \
-        or f"{sys.executable} -m bridge.cli"
+        or f"{sys.executable} -m bridge.frontends.cli.main"
     return UNIT_TEMPLATE.read_text().replace("@RESONANT@", exe)
 
 
@@ -42,8 +44,8 @@ class Check:
 
 def hook_check() -> Check:
     """Is the inbox hook registered with Ardour 7, 8 or 9 (needed to deliver into open sessions)?"""
+    from bridge.ardour.live.scripts import HOOK_NAME, config_home
     from bridge.ardour.programs import MAJORS
-    from bridge.ardour_scripts import HOOK_NAME, config_home
 
     found = []
     for major in sorted(MAJORS):
@@ -92,7 +94,7 @@ def _port_free(host: str, port: int, kind: int) -> bool:
 
 
 def doctor(config_path: str | None = None) -> list[Check]:
-    from bridge.config import load_config
+    from bridge.core.config import load_config
     from bridge.errors import BridgeError
 
     checks: list[Check] = []

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bridge.ardour.programs import find_ardour
-from bridge.newsession import create
+from bridge.core.newsession import create
 
 DEMO_PROMPT = "lo-fi hip hop in D minor, Rhodes, laid back"
 

@@ -22,15 +22,15 @@ from typing import Any
 import soundfile as sf
 
 from bridge.ardour import Clip, SessionEditor, read_session, takes
+from bridge.ardour.live import inbox
+from bridge.ardour.live.procs import ardour_processes_in
 from bridge.ardour.model import Session
 from bridge.ardour.names import first_playlist_name, session_major
-from bridge.ardour.safety import ardour_processes_in
 from bridge.ardour.writer import next_take_name
 from bridge.errors import BridgeError
-from bridge.hotdrop import inbox
+from bridge.roles import TRACK_NAMES
 
 log = logging.getLogger("resonant.delivery")
-TRACK_NAMES = {"drums": "Drums", "bass": "Bass", "harmony": "Harmony", "melody": "Melody"}
 
 
 class NotAcknowledged(BridgeError):

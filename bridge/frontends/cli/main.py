@@ -14,11 +14,12 @@ from pathlib import Path
 
 from bridge import __version__
 from bridge.ardour import Clip, SessionEditor, read_session
-from bridge.ardour.model import ROLES, Session
+from bridge.ardour.model import Session
+from bridge.ardour.paths import check_inside, session_roots_from_env
 from bridge.ardour.reader import find_session_file
-from bridge.ardour.safety import check_inside, session_roots_from_env
 from bridge.ardour.tempo import parse_bar_range
 from bridge.errors import BridgeError, InvalidInput, WriteRefused
+from bridge.roles import ROLES
 
 EXIT_ERROR, EXIT_USAGE, EXIT_REFUSED = 1, 2, 3
 
@@ -245,8 +246,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from bridge.config import load_config
-    from bridge.daemon import serve
+    from bridge.core.config import load_config
+    from bridge.frontends.daemon import serve
 
     cfg = load_config(args.config, bind=args.bind, osc_port=args.osc_port, data_dir=args.data_dir,
                       mcp_port=args.mcp_port)
@@ -257,7 +258,7 @@ def cmd_mcp(args: argparse.Namespace) -> int:
     import asyncio
     import logging
 
-    from bridge.config import load_config
+    from bridge.core.config import load_config
     from mcp_server.transports import run_stdio
 
     # stdout carries the protocol: everything else goes to stderr
@@ -267,7 +268,7 @@ def cmd_mcp(args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    from bridge.ops import doctor
+    from bridge.core.ops import doctor
 
     checks = doctor(args.config)
     if args.json:
@@ -280,7 +281,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def cmd_service_install(args: argparse.Namespace) -> int:
-    from bridge.ops import install_unit
+    from bridge.core.ops import install_unit
 
     path = install_unit(Path(args.dir) if args.dir else None, enable=not args.no_enable)
     print(f"installed {path}" + ("" if args.no_enable else "; enabled and started (systemctl --user status resonant)"))
@@ -288,7 +289,7 @@ def cmd_service_install(args: argparse.Namespace) -> int:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
-    from bridge.newsession import create
+    from bridge.core.newsession import create
 
     def progress(fraction: float, stage: str) -> None:
         if not args.json:
@@ -309,9 +310,9 @@ def cmd_new(args: argparse.Namespace) -> int:
 def cmd_install_templates(args: argparse.Namespace) -> int:
     import shutil
 
+    from bridge.ardour.live.scripts import config_home
     from bridge.ardour.programs import majors_to_configure
-    from bridge.ardour_scripts import config_home
-    from bridge.newsession import TEMPLATES
+    from bridge.core.newsession import TEMPLATES
 
     installed = []
     home = config_home()
@@ -327,7 +328,7 @@ def cmd_install_templates(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from bridge.demo import run_demo
+    from bridge.core.demo import run_demo
 
     r = run_demo(Path(args.dir) if args.dir else None)
     if args.json:
@@ -417,7 +418,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="only for this Ardour major (repeatable; default: the majors installed or configured here,"
                          " else 7, 8 and 9)")
     it.set_defaults(func=cmd_install_templates)
-    from bridge.cli_live import add_parsers
+    from bridge.frontends.cli.live import add_parsers
 
     add_parsers(sub, ards)
 

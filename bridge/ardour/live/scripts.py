@@ -20,9 +20,10 @@ from pathlib import Path
 
 from lxml import etree
 
-from bridge.ardour.safety import atomic_write
+from bridge import PROJECT
+from bridge.ardour.files import atomic_write
 
-SCRIPTS = Path(__file__).resolve().parents[1] / "daw_templates" / "scripts"
+SCRIPTS = PROJECT / "daw_templates" / "scripts"
 HOOK_FILE = "resonant_inbox.lua"
 HOOK_NAME = "Resonant: import delivered stems"
 HOOK_ID = "1735353535"  # stable, so that installing twice replaces rather than duplicates

@@ -13,12 +13,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from pythonosc.osc_message import OscMessage
+from pythonosc.osc_message_builder import OscMessageBuilder
 
 from bridge.errors import BridgeError
-from bridge.osc.server import build
 
 FEEDBACK_REPLY = 16384  # send /reply instead of #reply
 STRIP_TYPES = 1 | 2 | 4 | 8 | 16 | 128  # audio/midi tracks and busses, VCAs, master
+
+
+def _message(address: str, args: list[Any]) -> bytes:
+    """An OSC message for Ardour's surface: it takes ints (32-bit), floats and strings."""
+    b = OscMessageBuilder(address)
+    for a in args:
+        b.add_arg(int(a) if isinstance(a, bool) else a, "i" if isinstance(a, bool | int) else
+                  "f" if isinstance(a, float) else "s")
+    return b.build().dgram
 
 
 class ArdourUnreachable(BridgeError):
@@ -55,7 +64,7 @@ class ArdourOsc:
         self.close()
 
     def send(self, address: str, *args: Any) -> None:
-        self.sock.sendto(build(address, list(args)), self.addr)
+        self.sock.sendto(_message(address, list(args)), self.addr)
 
     def _recv(self, deadline: float) -> tuple[str, list[Any]] | None:
         self.sock.settimeout(max(0.01, deadline - time.monotonic()))

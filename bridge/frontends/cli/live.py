@@ -18,8 +18,8 @@ from bridge.ardour.tempo import parse_bar_range
 
 
 async def _regenerate(args: argparse.Namespace) -> dict:
-    from bridge.config import load_config
-    from bridge.service import BridgeService
+    from bridge.core.config import load_config
+    from bridge.core.service import BridgeService
 
     with tempfile.TemporaryDirectory(prefix="resonant-regen-") as tmp:
         cfg = load_config(args.config, data_dir=tmp, mcp_port=0)
@@ -78,7 +78,7 @@ def cmd_regenerate(args: argparse.Namespace) -> int:
 
 
 def cmd_install_scripts(args: argparse.Namespace) -> int:
-    from bridge.ardour_scripts import install
+    from bridge.ardour.live.scripts import install
 
     r = install(Path(args.config_home) if args.config_home else None, tuple(args.major or ()) or None,
                 register_hook=not args.no_hook)

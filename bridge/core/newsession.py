@@ -17,11 +17,12 @@ from typing import Any
 import numpy as np
 from lxml import etree
 
+from bridge import PROJECT
 from bridge.ardour import Clip, SessionEditor, read_session, takes
-from bridge.ardour.safety import atomic_write
+from bridge.ardour.files import atomic_write
 from bridge.errors import InvalidInput
 
-TEMPLATES = Path(__file__).resolve().parents[1] / "daw_templates"
+TEMPLATES = PROJECT / "daw_templates"
 MARKER = ".resonant/created-by-new"
 SUBDIRS = ("interchange/{name}/audiofiles", "interchange/{name}/midifiles", "peaks", "analysis", "dead", "export",
            "externals", "plugins")

@@ -15,19 +15,21 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bridge.ardour import SessionEditor, overlay, read_session
-from bridge.ardour.model import ROLES, Session
+from bridge.ardour import SessionEditor, read_session
+from bridge.ardour.live import overlay
+from bridge.ardour.model import Session
+from bridge.ardour.paths import check_inside
 from bridge.ardour.reader import find_session_file
-from bridge.ardour.safety import check_inside
-from bridge.config import Config
-from bridge.engines.base import ROLES as GEN_ROLES
+from bridge.core.config import Config
+from bridge.core.delivery import Deliverer, is_open_in_ardour
 from bridge.engines.context import check_bars
 from bridge.engines.registry import available_engines
 from bridge.errors import BridgeError, InvalidInput
-from bridge.hotdrop.delivery import Deliverer, is_open_in_ardour
 from bridge.jobs.generation import request_from
 from bridge.jobs.store import ACTIVE, Job, JobStore
 from bridge.jobs.worker import JobCancelled, Worker, job_dir
+from bridge.roles import GENERATED as GEN_ROLES
+from bridge.roles import ROLES
 
 log = logging.getLogger("resonant.service")
 
@@ -44,7 +46,7 @@ class BridgeService:
         self._last_progress: dict[str, float] = {}
         self._stopping = False
         worker.on_progress = self._on_progress
-        from bridge.hotdrop.watcher import SessionWatcher
+        from bridge.ardour.live.watcher import SessionWatcher
 
         self.watcher = SessionWatcher()
         self.watcher.subscribe(self._publish)
@@ -240,7 +242,7 @@ class BridgeService:
 
     async def ardour_strips(self) -> dict[str, Any]:
         """What a running Ardour sees, asked over its own OSC surface (config ardour_osc_*)."""
-        from bridge.osc.ardour import ArdourOsc
+        from bridge.ardour.live.client import ArdourOsc
 
         def ask() -> dict[str, Any]:
             with ArdourOsc(self.config.ardour_osc_host, self.config.ardour_osc_port) as a:
@@ -251,7 +253,7 @@ class BridgeService:
 
     async def ardour_save(self) -> None:
         """Ask a running Ardour to save its session (/save_state)."""
-        from bridge.osc.ardour import ArdourOsc
+        from bridge.ardour.live.client import ArdourOsc
 
         def send() -> None:
             with ArdourOsc(self.config.ardour_osc_host, self.config.ardour_osc_port) as a:

@@ -13,8 +13,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bridge.ardour.model import ROLES, Session
-from bridge.ardour.safety import atomic_write, session_lock
+from bridge.ardour.files import atomic_write, session_lock
+from bridge.ardour.model import Session
+from bridge.roles import ROLES
 
 OVERLAY = ".resonant/tracks.json"
 

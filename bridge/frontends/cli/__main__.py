@@ -1,0 +1,5 @@
+import sys
+
+from bridge.frontends.cli.main import main
+
+sys.exit(main())

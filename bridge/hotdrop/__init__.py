@@ -1,1 +1,0 @@
-"""Hot-drop: watching sessions and delivering stems into them."""
