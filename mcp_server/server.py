@@ -23,7 +23,7 @@ from mcp.server.mcpserver.resources.templates import ResourceSecurity
 from pydantic import BaseModel, Field
 
 from bridge import __version__
-from bridge.ardour.tempo import parse_bar_range
+from bridge.core.show import parse_bar_range
 from bridge.errors import BridgeError
 from bridge.roles import GeneratedRole as Role
 from bridge.roles import Role as AnyRole
@@ -110,6 +110,17 @@ def _tool_errors(fn):
     return wrapper
 
 
+def _hint(j: dict, hints: dict[str, str]) -> str:
+    """What the assistant should tell the user and do next, true to what reached the session."""
+    if j["status"] == "failed" and j.get("stage") == "partial":
+        landed = ", ".join(t["track"] for t in (j.get("delivery") or {}).get("tracks", []))
+        return (f"Failed part-way: {landed or 'some tracks'} reached the session (see delivery) and the rest did"
+                " not; the error says why. Tell the user, then regenerate only the missing roles.")
+    if j["status"] == "failed" and "written into the session before" in (j.get("error") or ""):
+        return "Failed after the stems were written: they are in the session (describe_session shows them)."
+    return hints.get(j["status"], "")
+
+
 def _job(j: dict) -> JobInfo:
     hints = {
         "pending": "Queued. Call job_status with this id (wait_seconds up to 50) until it is done.",
@@ -125,7 +136,7 @@ def _job(j: dict) -> JobInfo:
               "plan": s.get("metadata", {}).get("plan")} for s in j.get("stems", [])]
     return JobInfo(id=j["id"], kind=j["kind"], status=j["status"], progress=round(j["progress"], 3),
                    stage=j["stage"], session=j["session"], track=j["track"], error=j["error"],
-                   delivery=j["delivery"], stems=stems, hint=hints.get(j["status"], ""))
+                   delivery=j["delivery"], stems=stems, hint=_hint(j, hints))
 
 
 class StaticTokenVerifier:
@@ -152,7 +163,9 @@ def build_server(service, token: str | None = None, url: str | None = None) -> M
             "Resonant bridge writes new parts (drums, bass, harmony, melody) into the user's Ardour session "
             "that fit the tracks the user locked. Typical flow: describe_session -> set_tracks (lock what must "
             "stay) -> generate -> job_status until done -> regenerate a track or bars of it -> takes to go back. "
-            "Sessions must be closed in Ardour for the bridge to write them."))
+            "A session may be open in Ardour: locks and roles then go beside the session file (Ardour's next "
+            "save keeps them), and new parts are imported by Ardour's Resonant hook (installed with "
+            "`resonant ardour install-scripts`); a closed session's file is written directly."))
 
     async def wait_for(job_id: str, wait_seconds: float, ctx: Context | None) -> dict:
         loop = asyncio.get_running_loop()
@@ -199,7 +212,9 @@ def build_server(service, token: str | None = None, url: str | None = None) -> M
                                            Field(min_length=1, max_length=64)],
                          locked: bool | None = None, role: AnyRole | None = None) -> TracksInfo:
         """Lock tracks (they are kept exactly and new parts fit them), unlock them, and/or set their role.
-        Locked tracks are never changed by generation. The session must be closed in Ardour."""
+        Locked tracks are never changed by generation. Works on a closed session (written into its file)
+        and on one open in Ardour (kept beside the file and applied at once; the result's `stored` says
+        which)."""
         if locked is None and role is None:
             raise ToolError("give locked and/or role")
         return TracksInfo(**await service.set_tracks(session, list(tracks), role=role, locked=locked))
@@ -212,7 +227,8 @@ def build_server(service, token: str | None = None, url: str | None = None) -> M
                        first_bar: Annotated[int, Field(ge=1, le=10000)] = 1,
                        prompt: Annotated[str, Field(max_length=2000)] = "",
                        seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0,
-                       temperature: Unit = 0.5, density: Unit = 0.5, complexity: Unit = 0.5,
+                       temperature: Unit | None = None, density: Unit | None = None,
+                       complexity: Unit | None = None,
                        swing: Unit | None = None, engine: EngineName | None = None, wait_seconds: Wait = 20.0,
                        extend: Extend = False, ctx: Context | None = None) -> JobInfo:
         """Write new parts for the given roles over a bar range, fitting the session's locked tracks (tempo,
@@ -283,7 +299,7 @@ def build_server(service, token: str | None = None, url: str | None = None) -> M
     @mcp.resource("resonant://config", mime_type="application/json")
     def config_resource() -> str:
         """The daemon's configuration (ports, roots, engines; `resonant doctor` says which engines work here)."""
-        from bridge.engines.registry import available_engines
+        from bridge.core.ops import available_engines
 
         c = service.config
         return json.dumps({"bind": c.bind, "osc_port": c.osc_port, "data_dir": str(c.data_dir),

@@ -146,8 +146,12 @@ def test_refuses_a_session_open_in_ardour(recorded_copy: Path, tmp_path: Path) -
             ed = SessionEditor(read_session(folder))
             ed.add_audio_track("New", [Clip(stem, 0)])
             ed.commit()
-        assert cli(["session", "lock", str(folder), "Drums"]) == 3
+        assert cli(["session", "add-track", str(folder), "New", str(stem)]) == 3  # refused: exit 3
         assert folder_state(folder) == before
+        # a lock is not refused: like OSC and MCP, the CLI keeps it beside the file while Ardour has it
+        xml = (folder / "Recorded.ardour").read_bytes()
+        assert cli(["session", "lock", str(folder), "Drums"]) == 0
+        assert (folder / "Recorded.ardour").read_bytes() == xml and read_session(folder).track("Drums").locked
 
 
 def test_unchanged_ardour_file_round_trips_byte_for_byte(recorded_session: Path) -> None:

@@ -8,6 +8,7 @@ import base64
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import time
@@ -82,7 +83,7 @@ def test_the_hook_reads_a_manifest_and_makes_tracks_and_takes_in_ardours_lua(tmp
     made = route_name('Mélodie "1"', major)  # what that Ardour calls the new track
     assert [(t, pl, int(pos), Path(f).parent.name, to_track) for t, pl, pos, f, to_track in imports] == [
         ("Bass", next_take, 96000, "job-probe-1", "true"),
-        (made, first_playlist_name(made, major), 48000, "job-probe-1", "true")]
+        (made, first_playlist_name('Mélodie "1"', major), 48000, "job-probe-1", "true")]
     assert f"TRACK|{made}|" in out
     # a stand-in that imports nothing: the hook says so instead of claiming success
     ack = inbox.read_ack(folder, "job-probe-1")
@@ -287,10 +288,50 @@ def _without_the_hook(tmp_path: Path, folder: Path) -> None:
         proc.wait(30)
 
 
+def test_a_partial_import_is_reported_as_partial(tmp_path: Path) -> None:
+    """Ardour's hook places the drums and fails on the melody: the job fails, and its error, its
+    delivery and the MCP hint say that the drums are in the session."""
+    from mcp_server.server import _job
+
+    ardour_tools.require_ardour()
+    folder = _session_with_bass(tmp_path)
+    assert cli(["session", "add-track", str(folder), "Source", str(write_wav(tmp_path / "s.wav", 2.0, channels=2,
+                                                                              amp=0.3)), "--role", "other"]) == 0
+    proc, port = start_daemon(tmp_path / "data", env={"RESONANT_ACK_TIMEOUT_S": "120"})
+    c = OscClient(port, timeout=10)
+    try:
+        with ardour_tools.hold_open(folder, "Live"):  # Ardour has it open: the stems go to the inbox
+            _, (job,) = c.ask("/resonant/generate", str(folder), "drums,melody", "funk", 2, 1, 3)
+            box = inbox.inbox_of(folder)
+            for _ in range(240):
+                if inbox.waiting(box) == [job]:
+                    break
+                time.sleep(0.25)
+            assert inbox.waiting(box) == [job], proc.log_path.read_text()[-3000:]
+            out = ardour_tools.run_lua(ardour_tools.LUA / "hook_probe.lua", folder, "Live",
+                                       HOOK=str(SCRIPTS / "resonant_inbox.lua"), REGION_FROM="Source",
+                                       FAIL_FILE="/Melody-", ACK=str(box / f"{job}.ack"))
+            assert "ACK|partial" in out, out[-3000:]
+            for _ in range(120):
+                _, st = c.ask("/resonant/job/status", job)
+                if st[1] in ("done", "failed"):
+                    break
+                time.sleep(0.25)
+        assert st[1] == "failed" and "Drums" in st[4] and "Melody did not" in st[4], st
+        j = read_job(tmp_path, port, job)
+        assert j["stage"] == "partial" and [t["track"] for t in j["delivery"]["tracks"]] == ["Drums"]
+        hint = _job(j).hint
+        assert "Drums reached the session" in hint and "Nothing was written" not in hint
+    finally:
+        c.close()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+
+
 # -- the action scripts, in Ardour's own Lua, sending real OSC ---------------------------------------
 
-def _action(tmp_path: Path, folder: Path, script: str, a: ArdourInstall | None = None, **env: str
-            ) -> tuple[str, list[tuple[str, list]]]:
+def _action(tmp_path: Path, folder: Path, script: str, a: ArdourInstall | None = None, snapshot: str = "Live",
+            **env: str) -> tuple[str, list[tuple[str, list]]]:
     import socket
 
     from pythonosc.osc_message import OscMessage
@@ -299,7 +340,7 @@ def _action(tmp_path: Path, folder: Path, script: str, a: ArdourInstall | None =
     sock.bind(("127.0.0.1", 0))
     sock.settimeout(0.5)
     try:
-        out = ardour_tools.run_lua(ardour_tools.LUA / "action_probe.lua", folder, "Live", a,
+        out = ardour_tools.run_lua(ardour_tools.LUA / "action_probe.lua", folder, snapshot, a,
                                    ACTION=str(SCRIPTS / script), URI=f"osc.udp://127.0.0.1:{sock.getsockname()[1]}",
                                    **env)
         got = []
@@ -338,3 +379,7 @@ def test_action_scripts_send_what_the_daemon_expects(ardour: ArdourInstall | Non
     assert got == [] and "MESSAGE|Select the tracks" in out
     # every action saved the session first: Ardour wrote it, so it is still Ardour-readable
     assert read_session(folder).track("Bass").role == "bass"
+    # after "save as snapshot and switch", the actions name the snapshot in use, not the session's name
+    shutil.copy(folder / "Live.ardour", folder / "Alt.ardour")
+    _, got = _action(tmp_path, folder, a=a, script="resonant_lock.lua", snapshot="Alt", SELECT="Bass")
+    assert got == [("/resonant/track/toggle_lock", [str(folder / "Alt.ardour"), "Bass"])]

@@ -13,6 +13,7 @@ import pytest
 
 from bridge.ardour import read_session
 from bridge.core.config import load_config
+from bridge.core.events import JobProgress, JobStatus
 from bridge.core.service import BridgeService
 from bridge.errors import BridgeError
 from bridge.jobs.store import JobStore
@@ -67,8 +68,9 @@ def test_generate_regenerate_cancel_and_history(tmp_path: Path, config) -> None:
             done = await wait(svc, job["id"])
             assert done["status"] == "done", done["error"]
             assert [t["track"] for t in done["delivery"]["tracks"]] == ["Drums", "Bass"]
-            assert any(e["event"] == "progress" for e in events)
-            assert [e["status"] for e in events if e["event"] == "status" and e["job"] == job["id"]][-1] == "done"
+            assert any(isinstance(e, JobProgress) for e in events)
+            await asyncio.sleep(0.05)  # the store says done a moment before the event goes out
+            assert [e.status for e in events if isinstance(e, JobStatus) and e.job == job["id"]][-1] == "done"
             s = read_session(song)
             expected = [("Drums", "drums", False), ("Bass", "bass", False)]
             assert [(t.name, t.role, t.locked) for t in s.tracks] == expected
@@ -159,7 +161,7 @@ def test_worker_killed_mid_job_fails_the_job_and_recovers(tmp_path: Path, config
         async with running(config) as svc:
             job = await svc.generate(str(song), ["drums", "bass", "harmony", "melody"], bars=96, prompt="metal")
             await asyncio.sleep(1.5)
-            os.kill(svc.worker.proc.pid, signal.SIGKILL)
+            os.kill(svc.jobs_running.worker.proc.pid, signal.SIGKILL)
             done = await wait(svc, job["id"])
             assert done["status"] == "failed" and "died" in done["error"]
             assert folder_state(song) == before  # nothing half-delivered
@@ -202,3 +204,114 @@ def test_config_file_env_and_flags(tmp_path: Path) -> None:
         toml.write_text(text)
         with pytest.raises(BridgeError):
             load_config(toml, env={})
+
+
+def test_whole_take_regenerate_at_110_bpm_starts_on_bar_3(tmp_path: Path, config) -> None:
+    """At 110 BPM a bar line's fractional bar is a hair under its number: a take on bars 3-6,
+    regenerated whole, must come back on bars 3-6, not 2-6."""
+    import numpy as np
+    import soundfile as sf
+
+    from bridge.ardour.writer import Clip, SessionEditor
+
+    song = new_session(tmp_path)
+    ed = SessionEditor(read_session(song))
+    ed.set_constant_tempo(110)
+    ed.commit()
+    s = read_session(song)
+    tm = s.tempo_map
+    start, end = tm.samples_at_bar(3), tm.samples_at_bar(7)
+    assert tm.bar_at_samples(start) < 3  # the trap: flooring the fractional bar says bar 2
+    wav = tmp_path / "bass.wav"
+    t = np.arange(end - start) / s.sample_rate
+    sf.write(str(wav), 0.3 * np.sin(2 * np.pi * 55 * t), s.sample_rate, subtype="PCM_24")
+    ed = SessionEditor(s)
+    ed.add_audio_track("Bass", [Clip(wav, start)], role="bass")
+    ed.commit()
+
+    async def go() -> dict:
+        async with running(config) as svc:
+            return await wait(svc, (await svc.regenerate(str(song), "Bass", seed=3))["id"])
+
+    done = run(go())
+    assert done["status"] == "done", done["error"]
+    assert done["delivery"]["tracks"][0]["bars"] == [3, 6]
+    s = read_session(song)
+    (region,) = s.regions_of(s.track("Bass"))
+    assert region.position == start and region.end <= end + s.sample_rate  # a release tail at most
+
+
+def test_a_queued_job_is_pending_until_the_worker_takes_it(tmp_path: Path, config) -> None:
+    async def go() -> None:
+        async with running(config) as svc:
+            first = await svc.generate(None, ["drums", "bass", "harmony", "melody"], bars=96, prompt="metal")
+            for _ in range(200):
+                if (await svc.job(first["id"]))["status"] == "running":
+                    break
+                await asyncio.sleep(0.02)
+            second = await svc.generate(None, ["bass"], bars=1)
+            await asyncio.sleep(0.5)
+            j1, j2 = await svc.job(first["id"]), await svc.job(second["id"])
+            assert j1["status"] == "running" and j1["started"]
+            assert j2["status"] == "pending" and j2["started"] is None  # it waits behind the first
+            await svc.cancel(first["id"])
+            done = await wait(svc, second["id"])
+            assert done["status"] == "done" and done["started"] >= j1["started"]
+
+    run(go())
+
+
+def test_any_error_in_delivery_ends_the_job_with_the_truth(tmp_path: Path, config,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not only the bridge's own errors: whatever raises, the job ends failed, says whether the
+    session holds the stems, and the service stops at once."""
+    from bridge.ardour.writer import SessionEditor
+    from bridge.core.delivery import Deliverer
+
+    song = new_session(tmp_path)
+    before = folder_state(song)
+
+    def disk_gone(self):
+        raise OSError(28, "No space left on device")
+
+    async def after_commit(self, *args, **kwargs):
+        raise RuntimeError("something unforeseen")
+
+    async def go() -> None:
+        async with running(config) as svc:
+            with monkeypatch.context() as m:  # before the commit: nothing reached the session
+                m.setattr(SessionEditor, "commit", disk_gone)
+                j = await wait(svc, (await svc.generate(str(song), ["bass"], bars=1))["id"])
+            assert j["status"] == "failed" and "No space left" in j["error"]
+            assert "nothing was written to the session" in j["error"]
+            assert folder_state(song) == before
+            with monkeypatch.context() as m:  # after the commit: the session holds the Bass
+                m.setattr(Deliverer, "_keep", after_commit)
+                j = await wait(svc, (await svc.generate(str(song), ["bass"], bars=1))["id"])
+            assert j["status"] == "failed" and "something unforeseen" in j["error"]
+            assert "written into the session before this happened" in j["error"]
+            assert [t.name for t in read_session(song).tracks] == ["Bass"]
+            # the recipes cannot be kept (.resonant/takes is a file): the take is in, the job is done
+            (song / ".resonant").mkdir(exist_ok=True)
+            (song / ".resonant" / "takes").write_text("not a folder")
+            j = await wait(svc, (await svc.generate(str(song), ["drums"], bars=1))["id"])
+            assert j["status"] == "done" and "recipes could not be kept" in j["delivery"]["warnings"][0]
+            assert [t.name for t in read_session(song).tracks] == ["Bass", "Drums"]
+
+    run(go())
+
+
+def test_recovery_tells_a_committed_delivery_from_a_cut_off_one(tmp_path: Path) -> None:
+    song = new_session(tmp_path)
+
+    async def go() -> None:
+        store = await JobStore(tmp_path / "data" / "jobs.sqlite3").open()
+        a = await store.create("generate", str(song / "Song.ardour"), None, {"roles": ["bass"]}, "arranger")
+        await store.update(a.id, status="delivering", stage="committed", pending_files=[])
+        await store.close()
+        async with running(load_config(data_dir=str(tmp_path / "data"), env={})) as svc:
+            ja = await svc.job(a.id)
+            assert ja["status"] == "done" and ja["delivery"]["recovered"] is True
+            assert "they are there" in ja["delivery"]["note"]
+
+    run(go())

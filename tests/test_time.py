@@ -118,3 +118,34 @@ def test_stored_omega_wins_as_in_ardour() -> None:
     recomputed = TempoMap(48000, SCPS, [Tempo(0, 0, 90, 120, 4), Tempo(10**10, 12, 120, 120, 4)])
     assert recomputed.tempos[0].omega == pytest.approx(1.476284958427815e-10)
     assert recomputed.samples_at_quarters(3) < 3 * 32000
+
+
+@pytest.mark.parametrize("bpm", [110, 124, 130, 140, 174, 120, 97.5])
+def test_the_bar_holding_a_sample_is_decided_on_integers(bpm: float) -> None:
+    """A bar line lands on a floored sample, so at most tempos the fractional bar of a bar's first
+    sample is a hair under the bar number: the bar is decided against the integer bar lines."""
+    tm = TempoMap.constant(48000, bpm)
+    for bar in range(1, 400):
+        line = tm.samples_at_bar(bar)
+        assert tm.bar_containing(line) == bar
+        assert tm.bar_containing(line - 1) == max(1, bar - 1)
+        # a take covering bars 3-6 exactly spans bars 3-6
+        assert tm.bars_spanning(line, tm.samples_at_bar(bar + 4)) == (bar, bar + 3)
+        assert tm.bbt_at_quarters(tm.quarters_at_bbt(bar)) == (bar, 1, 0)
+    # 3/4 after bar 9, and a beat in the middle
+    tm = TempoMap(48000, SCPS, [Tempo(0, 0, 110, 110, 4)], [Meter(0, 0, 1, 4, 4), Meter(0, 32, 9, 3, 4)])
+    assert tm.bbt_at_quarters(32 + 3 * 5 + 2) == (14, 3, 0)
+    assert tm.bar_containing(tm.samples_at_bar(14)) == 14
+    # a sliver past the last bar line is rounding, not a bar
+    assert tm.bars_spanning(0, tm.samples_at_bar(5) + 10, sliver=0.02) == (1, 4)
+    assert tm.bars_spanning(0, tm.samples_at_bar(5) + 10) == (1, 5)
+
+
+def test_a_ramp_down_past_zero_is_a_clear_error() -> None:
+    """A last tempo that ramps down (negative stored omega) reaches 0 BPM after some quarters:
+    positions past it are a clear session error, not a bare math ValueError."""
+    tm = TempoMap(48000, SCPS, [Tempo(0, 0, 120, 60, 4, omega_file=-1e-9)])
+    assert tm.samples_at_quarters(1) > 24000  # slowing down: the first beat is longer than at 120
+    with pytest.raises(MalformedSession, match="ramps down from 120 BPM"):
+        tm.samples_at_quarters(10_000)
+    assert tm.quarters_at_samples(10**9) < 10_000  # the other way round has no limit to cross

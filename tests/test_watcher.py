@@ -49,6 +49,44 @@ def test_rapid_saves_make_one_reload_and_a_touch_none(tmp_path: Path) -> None:
     asyncio.run(go())
 
 
+def test_reloads_never_overlap_and_the_newest_save_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A save that lands while the previous one is still being read (a big session, a slow disk)
+    is read after it: subscribers hear Save1 then Save2, and the model ends as Save2."""
+    import time
+
+    from bridge.ardour.live import watcher as watcher_mod
+
+    song = new_session(tmp_path)
+    file = song / "Song.ardour"
+    slow_once = {"first": True}
+    real_read = watcher_mod.read_session
+
+    def slow_read(path):  # the first reload takes 0.8 s, the next ones are quick
+        if slow_once.pop("first", False):
+            time.sleep(0.8)
+        return real_read(path)
+
+    monkeypatch.setattr(watcher_mod, "read_session", slow_read)
+
+    async def go() -> None:
+        w = SessionWatcher(debounce_s=0.1)
+        heard: list[tuple[int, str]] = []  # (reload count, the session's name as each subscriber saw it)
+        w.subscribe(lambda e: heard.append((e["reloads"], w.session(song).name)))
+        await w.watch(song)
+        try:
+            data = file.read_bytes()
+            atomic_write(file, data.replace(b'name="Fresh"', b'name="Save1"', 1))
+            await asyncio.sleep(0.3)  # its reload has started and is slow
+            atomic_write(file, data.replace(b'name="Fresh"', b'name="Save2"', 1))
+            await _settle(1.5)
+            assert heard == [(1, "Save1"), (2, "Save2")]
+            assert w.session(song).name == "Save2"
+        finally:
+            await w.stop()
+
+    asyncio.run(go())
+
+
 @pytest.mark.ardour
 def test_ardour_moves_a_locked_region_and_the_watcher_sees_it(recorded_copy: Path) -> None:
     folder = recorded_copy

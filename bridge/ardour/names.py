@@ -2,9 +2,10 @@
 major does to the names the bridge gives it, so that the bridge predicts them.
 
 Seen with Ardour 7.3, 8.12 and 9.8 (ardour-in-tests.md): a new track's first playlist is ``NAME`` in
-7 and ``NAME.1`` in 8 and 9; a ``"`` in a route name becomes ``_`` in 8 and 9 (when a track is made,
-and when a session is loaded). The rules follow the Ardour that last wrote the session
-(``<ProgramVersion modified-with=...>``), since that is the one the user opens it with.
+7 and ``NAME.1`` in 8 and 9 (``NAME`` again when they had to rename the track); a ``"`` in a route
+name becomes ``_`` in 8 and 9 (when a track is made, and when a session is loaded). The rules follow
+the Ardour that last wrote the session (``<ProgramVersion modified-with=...>``), since that is the one
+the user opens it with.
 """
 
 from __future__ import annotations
@@ -32,9 +33,16 @@ def route_name(name: str, major: int) -> str:
     return name.replace('"', "_") if major >= 8 else name
 
 
-def first_playlist_name(track: str, major: int) -> str:
-    """The name of a new track's first playlist in Ardour ``major``."""
-    return track if major < 8 else f"{track}.1"
+def first_playlist_name(asked: str, major: int) -> str:
+    """The name of the first playlist of a new track asked to be called ``asked``, in Ardour ``major``.
+
+    8 and 9 make ``NAME.1``; when they rename the route (a ``"``), the renamed route's only playlist
+    follows its new name, without ``.1`` (seen in 8.12 and 9.8).
+    """
+    if major < 8:
+        return asked
+    made = route_name(asked, major)
+    return made if made != asked else f"{asked}.1"
 
 
 # -- what the bridge accepts as a name --------------------------------------------------------------

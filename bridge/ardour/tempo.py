@@ -22,7 +22,7 @@ from bridge.ardour.timeline import (
     samples_to_superclock,
     superclock_to_samples,
 )
-from bridge.errors import InvalidInput, MalformedSession
+from bridge.errors import MalformedSession
 
 
 @dataclass(slots=True)
@@ -129,7 +129,15 @@ class TempoMap:
         s = t.scpqn(self.scps)
         if t.omega == 0.0:
             return t.sclock + round(s * dq)
-        return t.sclock + round(math.log1p(s * t.omega * dq) / t.omega)
+        x = s * t.omega * dq
+        if x <= -1.0:
+            # a ramp that slows down (negative omega) with no tempo after it reaches 0 BPM after
+            # -1/(s*omega) quarters: nothing lies beyond that point in time
+            raise MalformedSession(
+                f"the session's last tempo ramps down from {t.quarter_bpm:g} BPM (at quarter {t.quarters:g}) and"
+                f" stops {-1.0 / (s * t.omega):.1f} quarters later, before quarter {quarters:g}: in Ardour, give"
+                f" that tempo an end tempo, or add a tempo marker where the ramp should end")
+        return t.sclock + round(math.log1p(x) / t.omega)
 
     def quarters_at_superclock(self, sclock: int) -> float:
         i = max(0, bisect.bisect_right(self._tempo_sc, sclock) - 1)
@@ -184,12 +192,11 @@ class TempoMap:
                 + ticks / TICKS_PER_BEAT * m.beat_quarters)
 
     def bbt_at_quarters(self, quarters: float) -> tuple[int, int, int]:
+        # counted in whole ticks, so that a bar line computed as 3.9999999 beats is 2|1|0, not 1|4|1920
         m = self.meter_at_quarters(quarters)
-        dq = max(0.0, quarters - m.quarters)
-        bars = int(dq // m.bar_quarters + 1e-9)
-        rest = dq - bars * m.bar_quarters
-        beats = int(rest // m.beat_quarters + 1e-9)
-        ticks = round((rest - beats * m.beat_quarters) / m.beat_quarters * TICKS_PER_BEAT)
+        ticks = round(max(0.0, quarters - m.quarters) / m.beat_quarters * TICKS_PER_BEAT)
+        bars, rest = divmod(ticks, round(m.divisions_per_bar * TICKS_PER_BEAT))
+        beats, ticks = divmod(rest, TICKS_PER_BEAT)
         return m.bar + bars, beats + 1, ticks
 
     def samples_at_bar(self, bar: int) -> int:
@@ -201,6 +208,30 @@ class TempoMap:
         q = self.quarters_at_samples(samples)
         m = self.meter_at_quarters(q)
         return m.bar + (q - m.quarters) / m.bar_quarters
+
+    def bar_containing(self, sample: int) -> int:
+        """The bar (1-based) that holds ``sample``: ``samples_at_bar(b) <= sample < samples_at_bar(b + 1)``.
+
+        Decided on integer samples, not on the fractional bar: a bar line lands on a floored sample,
+        so at most tempos (110, 124, 130 BPM...) ``bar_at_samples`` of a bar's first sample is a hair
+        under the bar number, and flooring it named the bar before."""
+        b = max(1, int(self.bar_at_samples(max(0, sample))))
+        while b > 1 and self.samples_at_bar(b) > sample:
+            b -= 1
+        while self.samples_at_bar(b + 1) <= sample:
+            b += 1
+        return b
+
+    def bars_spanning(self, start: int, end: int, sliver: float = 0.0) -> tuple[int, int]:
+        """First and last bar (inclusive) that material from ``start`` up to ``end`` (exclusive)
+        touches. A tail under ``sliver`` of a bar past the last bar line is rounding, not a bar."""
+        first = self.bar_containing(start)
+        last = self.bar_containing(max(start, end - 1))
+        if sliver > 0 and last > first:
+            line = self.samples_at_bar(last)
+            if end - line < sliver * (self.samples_at_bar(last + 1) - line):
+                last -= 1
+        return first, max(first, last)
 
     def to_dict(self) -> dict:
         return {
@@ -216,20 +247,6 @@ class TempoMap:
                 for m in self.meters
             ],
         }
-
-
-def parse_bar_range(text: str | None) -> tuple[int, int] | None:
-    """"A-B" (or "A") as (first, last) bars; None for no text. Shared by the CLI, OSC and MCP."""
-    if not text:
-        return None
-    a, sep, b = text.partition("-")
-    try:
-        first, last = int(a), int(b) if sep else int(a)
-    except ValueError:
-        raise InvalidInput(f"bars {text!r}: give A-B, e.g. 9-16") from None
-    if first < 1 or last < first:
-        raise InvalidInput(f"bars {text!r}: bars count from 1 and A <= B")
-    return first, last
 
 
 # -- reading ---------------------------------------------------------------------------------------

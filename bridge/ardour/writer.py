@@ -153,7 +153,7 @@ class SessionEditor:
         if not clips:
             raise InvalidInput("a new track needs at least one audio file")
         route_id = self.new_id()
-        pl, channels = self._playlist(first_playlist_name(name, self.major), route_id, clips, file_stem_for(name))
+        pl, channels = self._playlist(first_playlist_name(asked, self.major), route_id, clips, file_stem_for(name))
         xmlparts.append(self._section("Playlists"), pl)
         master = self.session.master
         outs = master.n_inputs if master and master.n_inputs else 2
@@ -370,9 +370,11 @@ class SessionEditor:
             for imp in self._imports:
                 place_audio(imp.info, imp.target, s.sample_rate)
                 created.append(imp.target)
-            check_unchanged(s)
             tmp = self._write_tmp(data)
             self.result.backup = backup(s, s.document.data)
+            # the last moment before the rename: Ardour may have opened the session, left a .pending,
+            # or saved it while the audio was copied
+            check_writable(s)
             os.replace(tmp, s.file)
             tmp = None
         except BaseException:

@@ -84,9 +84,8 @@ def bar_range(session: Session, bars: tuple[int, int] | None) -> tuple[int, int,
         rng = session.session_range or (0, session.end_sample())
         if rng[1] <= rng[0]:
             raise InvalidInput("the session has no material to analyse (empty session range)")
-        first = max(1, int(tm.bar_at_samples(rng[0]) + 1e-9))
         # a sliver (under 2% of a bar) past the last bar line is rounding, not another bar
-        last = max(first, int(np.ceil(tm.bar_at_samples(rng[1]) - 0.02)) - 1)
+        first, last = tm.bars_spanning(rng[0], rng[1], sliver=0.02)
     else:
         first, last = bars
         if first < 1 or last < first:

@@ -1,4 +1,6 @@
 """Configuration: a TOML file, then environment variables, then command-line flags (last wins).
+The file is ``--config``, else ``$RESONANT_CONFIG``, else ``~/.config/resonant/config.toml`` (under
+``$XDG_CONFIG_HOME``) when it exists: the daemon, MCP over stdio and every CLI command read the same.
 
     [daemon]
     bind = "127.0.0.1"      # OSC (and later MCP HTTP) listen here; local by default
@@ -22,15 +24,13 @@
 from __future__ import annotations
 
 import os
-import re
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from bridge.engines.musicgen.model import MUSICGEN_DEVICES
 from bridge.errors import InvalidInput
-
-MUSICGEN_DEVICES = re.compile(r"auto|cpu|cuda(:\d{1,2})?")  # what musicgen_device may say
 
 
 def _default_data_dir() -> Path:
@@ -114,9 +114,24 @@ def _coerce(name: str, value: Any) -> Any:
         raise InvalidInput(f"config value {name}={value!r} has the wrong type") from None
 
 
+def default_config_file(env: dict[str, str] | None = None) -> Path | None:
+    """The config file every entry point reads when none is named: ``$RESONANT_CONFIG``, else
+    ``$XDG_CONFIG_HOME/resonant/config.toml`` (``~/.config/resonant/config.toml``) when it exists."""
+    env = os.environ if env is None else env
+    if env.get("RESONANT_CONFIG"):
+        return Path(env["RESONANT_CONFIG"]).expanduser()
+    base = Path(env.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    p = base / "resonant" / "config.toml"
+    return p if p.is_file() else None
+
+
 def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None,
                 **overrides: Any) -> Config:
+    """Settings: the config file (``path``, else the default one), then ``RESONANT_*`` variables, then
+    ``overrides`` (command-line flags); the last wins."""
     cfg = Config()
+    if path is None:
+        path = default_config_file(env)
     if path is not None:
         p = Path(path).expanduser()
         try:

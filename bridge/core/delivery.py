@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,10 +22,10 @@ import soundfile as sf
 
 from bridge.ardour import Clip, SessionEditor, read_session, takes
 from bridge.ardour.live import inbox
-from bridge.ardour.live.procs import ardour_processes_in
 from bridge.ardour.model import Session
 from bridge.ardour.names import first_playlist_name, session_major
 from bridge.ardour.writer import next_take_name
+from bridge.core.sessions import is_open_in_ardour
 from bridge.errors import BridgeError
 from bridge.roles import TRACK_NAMES
 
@@ -35,6 +34,16 @@ log = logging.getLogger("resonant.delivery")
 
 class NotAcknowledged(BridgeError):
     code = "not_acknowledged"
+
+
+class PartialDelivery(NotAcknowledged):
+    """Ardour imported some of the stems and not the others: those it placed are in the session."""
+
+    code = "partial_delivery"
+
+    def __init__(self, message: str, placed: list[dict]) -> None:
+        super().__init__(message)
+        self.placed = placed
 
 
 def new_track_names(session: Session, roles: list[str]) -> list[str]:
@@ -62,10 +71,6 @@ def keep_takes(session_folder: Path, job_id: str, stems: list[dict], sources: li
         recipe.update(job=job_id, role=st["role"], start=st["start"], frames=st.get("frames"))
         midi = Path(st["mid"]).read_bytes() if st.get("mid") else None
         takes.remember(session_folder, takes.take_key(job_id, st["role"]), recipe, midi, names)
-
-
-def is_open_in_ardour(session_file: Path) -> bool:
-    return bool(ardour_processes_in(Path(session_file).parent))
 
 
 @dataclass
@@ -105,27 +110,46 @@ class Deliverer:
             s = read_session(job.session)
             ed = SessionEditor(s, allow_missing_sources=True)
             placed: dict[str, Any] = {"method": "session", "tracks": []}
+
+            def where(st: dict) -> dict:  # the same fields as a delivery through Ardour's hook
+                start = int(st["start"])
+                first, last = s.tempo_map.bars_spanning(start, start + int(sf.info(st["wav"]).frames))
+                return {"role": st["role"], "position": start, "bars": [first, last]}
+
             # the job id in the file name: the take's recipe is found again by it (bridge.ardour.takes)
             if job.kind == "regenerate":
                 st = stems[0]
                 take = next_take_name(job.track, {p.name for p in s.playlists.values()})
                 pl = ed.add_take(job.track, [Clip(Path(st["wav"]), st["start"], file_stem=f"{take}-{job.id[:8]}")])
-                placed["tracks"].append({"track": job.track, "role": st["role"], "playlist": pl, "take": take})
+                placed["tracks"].append({"track": job.track, "take": take, "playlist": pl, **where(st)})
             else:
                 for st, name in zip(stems, new_track_names(s, [st["role"] for st in stems]), strict=True):
                     ed.add_audio_track(name, [Clip(Path(st["wav"]), st["start"], file_stem=f"{name}-{job.id[:8]}")],
                                        role=st["role"])
-                    placed["tracks"].append({"track": ed.result.names.get(name, name), "role": st["role"]})
+                    placed["tracks"].append({"track": ed.result.names.get(name, name),
+                                             "take": first_playlist_name(name, ed.major), **where(st)})
             return ed, placed
 
         ed, placed = await asyncio.to_thread(stage)
         targets = [str(p) for p in ed.planned_files]
         await self._stage(job.id, "writing the session", targets)
         result = await asyncio.to_thread(ed.commit)
-        await asyncio.to_thread(keep_takes, Path(job.session).parent, job.id, stems,
-                                [[Path(f).name] for f in targets])
+        await self._stage(job.id, "committed", targets)  # from here on, the session holds the stems
         placed["files"] = [str(p) for p in result.created]
+        await self._keep(Path(job.session).parent, job.id, stems, [[Path(f).name] for f in targets], placed)
         return placed
+
+    async def _keep(self, folder: Path, job_id: str, stems: list[dict], sources: list[list[str]],
+                    placed: dict) -> None:
+        """Keep the takes' recipes; if that fails the stems are still in the session, so the job is
+        done and says what was not kept."""
+        try:
+            await asyncio.to_thread(keep_takes, folder, job_id, stems, sources)
+        except Exception as e:  # an unwritable .resonant, a full disk: not a reason to lose the take
+            log.warning("job %s: the takes are in the session but their recipes were not kept: %s", job_id, e)
+            placed.setdefault("warnings", []).append(
+                f"the takes are in the session, but their recipes could not be kept ({type(e).__name__}: {e});"
+                " a later regeneration of them starts from their audio only")
 
     def plan_drops(self, session: Session, job: Any, stems: list[dict]) -> list[inbox.Drop]:
         tm = session.tempo_map
@@ -139,8 +163,7 @@ class Deliverer:
         for st, name in zip(stems, names, strict=True):
             info = sf.info(st["wav"])
             end = st["start"] + info.frames
-            first_bar = max(1, math.floor(tm.bar_at_samples(st["start"]) + 1e-6))
-            last_bar = max(first_bar, math.ceil(tm.bar_at_samples(end) - 1e-6) - 1)
+            first_bar, last_bar = tm.bars_spanning(int(st["start"]), end)
             take = first_playlist_name(name, major) if new else next_take_name(name, taken)
             drops.append(inbox.Drop(track=name, role=st["role"], file="", position=int(st["start"]),
                                     first_bar=first_bar, last_bar=last_bar, take=take, new_track=new,
@@ -182,18 +205,25 @@ class Deliverer:
         placed = ack.get("placed", {})
         if ack["status"] == "partial":
             await asyncio.to_thread(inbox.withdraw, folder, job.id, True)
-            got = ", ".join(f"{p['track']} ({p['take']})" for p in placed.values())
-            raise NotAcknowledged(f"Ardour imported only part of the stems: {got} landed in the session;"
-                                  f" the rest failed: {ack['detail']}. The files stay in {manifest.parent}")
+            landed = [{"track": p["track"], "take": p["take"], "role": drops[i].role, "position": drops[i].position,
+                       "bars": [drops[i].first_bar, drops[i].last_bar]} for i, p in sorted(placed.items())]
+            got = ", ".join(f"{p['track']} (take {p['take']})" for p in landed) or "nothing"
+            missed = ", ".join(d.track for i, d in enumerate(drops) if i not in placed)
+            raise PartialDelivery(f"Ardour imported only part of the stems: {got} landed in the session and"
+                                  f" {missed} did not ({ack['detail'] or 'no reason given'}). The files stay in"
+                                  f" {manifest.parent}; undo in Ardour, or regenerate the missing roles", landed)
         if ack["status"] != "ok":
             await asyncio.to_thread(inbox.withdraw, folder, job.id, True)
             raise NotAcknowledged(f"Ardour could not import the stems: {ack['detail'] or 'no reason given'};"
                                   f" nothing was added to the session; the files stay in {manifest.parent}")
-        await asyncio.to_thread(keep_takes, folder, job.id, stems,
-                                [[Path(d.file).name, placed.get(i, {}).get("source", "")] for i, d in enumerate(drops)])
-        await asyncio.to_thread(inbox.withdraw, folder, job.id)
+        await self._stage(job.id, "committed", [])  # Ardour has imported them
         # what Ardour really made (it renames), else what was asked
-        return {"method": "ardour", "seconds": round(time.monotonic() - t0, 3), "detail": ack["detail"],
-                "tracks": [{"track": placed.get(i, {}).get("track") or d.track, "role": d.role,
-                            "take": placed.get(i, {}).get("take") or d.take, "position": d.position,
-                            "bars": [d.first_bar, d.last_bar]} for i, d in enumerate(drops)]}
+        result = {"method": "ardour", "seconds": round(time.monotonic() - t0, 3), "detail": ack["detail"],
+                  "tracks": [{"track": placed.get(i, {}).get("track") or d.track, "role": d.role,
+                              "take": placed.get(i, {}).get("take") or d.take, "position": d.position,
+                              "bars": [d.first_bar, d.last_bar]} for i, d in enumerate(drops)]}
+        await self._keep(folder, job.id, stems,
+                         [[Path(d.file).name, placed.get(i, {}).get("source", "")] for i, d in enumerate(drops)],
+                         result)
+        await asyncio.to_thread(inbox.withdraw, folder, job.id)
+        return result

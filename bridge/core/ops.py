@@ -133,3 +133,38 @@ def doctor(config_path: str | None = None) -> list[Check]:
         checks.append(Check(f"{kind} port {port}", free, "free" if free else "in use (a daemon already running?)",
                             required=False))
     return checks
+
+
+def install_templates(target: Path | None = None, majors: tuple[int, ...] | None = None) -> list[str]:
+    """Copy the session templates where each Ardour major finds them (or into ``target``)."""
+    import shutil
+
+    from bridge.ardour.live.scripts import config_home
+    from bridge.ardour.programs import majors_to_configure
+    from bridge.core.newsession import TEMPLATES
+
+    home = config_home()
+    majors = majors or majors_to_configure(home)
+    installed = []
+    for base in (target,) if target else tuple(home / f"ardour{m}" / "templates" for m in majors):
+        for tpl in sorted(TEMPLATES.glob("*/*.template")):
+            dest = base / tpl.parent.name
+            dest.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(tpl, dest / tpl.name)
+            installed.append(str(dest / tpl.name))
+    return installed
+
+
+def install_scripts(config_home: Path | None = None, majors: tuple[int, ...] | None = None,
+                    register_hook: bool = True):
+    """Copy the Lua scripts for each Ardour major and register the inbox hook (bridge.ardour.live.scripts)."""
+    from bridge.ardour.live.scripts import install
+
+    return install(config_home, majors, register_hook=register_hook)
+
+
+def available_engines() -> list[str]:
+    """The engines installed (by entry point); whether each can run here is ``doctor``'s question."""
+    from bridge.engines.registry import available_engines as installed
+
+    return installed()

@@ -1,105 +1,87 @@
 """``BridgeService``: the one application API. OSC, MCP and the CLI only translate to these calls.
 
-Sessions are opened by path (inside the configured roots), described, and changed (roles and
-locks); generation and regeneration become jobs that a worker process runs while the caller gets
-the job id at once; finished stems are delivered into the session by this process only. Every
-change of a job is published to subscribers (progress for OSC and MCP clients).
+A thin front over one part per concern: ``Sessions`` (reading and changing sessions inside the
+configured roots), ``Jobs`` (generation as jobs: queue, worker, delivery, recovery), the watcher
+(sessions saved by Ardour), and Ardour's own OSC surface. Every change is published to subscribers
+as a typed event (``bridge.core.events``). The daemon starts it with its job store and worker; a CLI
+command starts it ``local``: the store and worker only when a job is asked for.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bridge.ardour import SessionEditor, read_session
-from bridge.ardour.live import overlay
-from bridge.ardour.model import Session
-from bridge.ardour.paths import check_inside
-from bridge.ardour.reader import find_session_file
 from bridge.core.config import Config
-from bridge.core.delivery import Deliverer, is_open_in_ardour
+from bridge.core.events import Event, JobStatus, SessionChanged
+from bridge.core.jobs import Jobs
+from bridge.core.sessions import Sessions
 from bridge.engines.context import check_bars
-from bridge.engines.registry import available_engines
-from bridge.errors import BridgeError, InvalidInput
+from bridge.errors import InvalidInput
 from bridge.jobs.generation import request_from
-from bridge.jobs.store import ACTIVE, Job, JobStore
-from bridge.jobs.worker import JobCancelled, Worker, job_dir
-from bridge.roles import GENERATED as GEN_ROLES
-from bridge.roles import ROLES
+from bridge.jobs.store import JobStore
+from bridge.jobs.worker import Worker
+from bridge.roles import GENERATED
 
 log = logging.getLogger("resonant.service")
 
-Listener = Callable[[dict[str, Any]], None]
+Listener = Callable[[Event], None]
 
 
 class BridgeService:
-    def __init__(self, config: Config, store: JobStore, worker: Worker) -> None:
+    def __init__(self, config: Config, jobs: Jobs | None = None) -> None:
         self.config = config
-        self.store = store
-        self.worker = worker
+        self.sessions = Sessions(config)
         self.listeners: list[Listener] = []
-        self._tasks: set[asyncio.Task] = set()
-        self._last_progress: dict[str, float] = {}
-        self._stopping = False
-        worker.on_progress = self._on_progress
-        from bridge.ardour.live.watcher import SessionWatcher
-
-        self.watcher = SessionWatcher()
-        self.watcher.subscribe(self._publish)
-        self.delivery = Deliverer(config.ack_timeout_s, on_stage=self._delivery_stage)
+        self._jobs = jobs
+        self._reply: str | None = None
+        self._watcher = None  # made on the first watch: each one holds an inotify instance
 
     # -- lifecycle -------------------------------------------------------------------------------
 
     @classmethod
     async def start(cls, config: Config) -> BridgeService:
-        store = await JobStore(config.data_dir / "jobs.sqlite3").open()
-        worker = Worker("cpu", config.queue_size, config.engine_env())
-        service = cls(config, store, worker)
-        await service.recover()
-        worker.start()
+        """The daemon's service: jobs from a previous run are ended truthfully, the worker starts."""
+        service = cls(config)
+        await service._start_jobs()
         return service
 
-    async def recover(self) -> list[str]:
-        """Fail what a previous daemon left active; remove files a cut-off delivery placed in a
-        session but never registered in its XML."""
-        stale = await self.store.recover()
-        for job in stale:
-            if job.pending_files and job.session:
-                try:
-                    text = Path(job.session).read_text(errors="replace") if Path(job.session).is_file() else ""
-                except OSError:
-                    text = ""
-                for f in job.pending_files:
-                    p = Path(f)
-                    if p.is_file() and p.name not in text:
-                        p.unlink()
-                        log.warning("removed %s, left by job %s's interrupted delivery", p, job.id)
-        return [j.id for j in stale]
+    @classmethod
+    def local(cls, config: Config) -> BridgeService:
+        """A CLI command's service: no store or worker until a job is queued."""
+        return cls(config)
+
+    async def _start_jobs(self) -> Jobs:
+        if self._jobs is None:
+            store = await JobStore(self.config.data_dir / "jobs.sqlite3").open()
+            worker = Worker("cpu", self.config.queue_size, self.config.engine_env())
+            self._jobs = Jobs(self.config, store, worker, self._publish)
+            if self._reply:
+                self._jobs.delivery.reply_address = lambda: self._reply
+            await self._jobs.recover()
+            worker.start()
+        return self._jobs
+
+    @property
+    def jobs_running(self) -> Jobs | None:
+        """The job machinery once it is started (the daemon's at once, a CLI command's on demand)."""
+        return self._jobs
+
+    def set_reply_address(self, address: str) -> None:
+        """Where Ardour's hook sends its acknowledgements (the daemon's OSC address)."""
+        self._reply = address
+        if self._jobs is not None:
+            self._jobs.delivery.reply_address = lambda: self._reply
 
     async def stop(self, grace_s: float = 15.0) -> None:
-        """Stop cleanly: a delivery in progress finishes (it is short and all-or-nothing), running
-        and pending jobs are cancelled and recorded as such, then the worker and the store close."""
-        self._stopping = True
-
-        async def writing() -> list[str]:  # a wait for Ardour's acknowledgement is not worth waiting for
-            return [j.id for j in await self.store.list(status="delivering") if j.id not in self.delivery.waiting]
-
-        delivering = await writing()
-        deadline = time.monotonic() + grace_s
-        while delivering and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-            delivering = await writing()
-        await self.watcher.stop()
-        await self.worker.stop()
-        if self._tasks:
-            await asyncio.wait(list(self._tasks), timeout=max(0.1, deadline - time.monotonic()))
-        for t in list(self._tasks):
-            t.cancel()
-        await self.store.close()
+        if self._watcher is not None:
+            await self._watcher.stop()
+        if self._jobs is not None:
+            await self._jobs.stop(grace_s)
+            await self._jobs.store.close()
 
     # -- events ----------------------------------------------------------------------------------
 
@@ -110,133 +92,115 @@ class BridgeService:
         if listener in self.listeners:
             self.listeners.remove(listener)
 
-    def _publish(self, event: dict[str, Any]) -> None:
+    def _publish(self, event: Event) -> None:
         for listener in list(self.listeners):
             try:
                 listener(event)
             except Exception:  # one broken subscriber must not stop the others
                 log.exception("event listener failed")
 
-    def _on_progress(self, job_id: str, fraction: float, stage: str) -> None:
-        self._last_progress[job_id] = fraction
-        self._publish({"event": "progress", "job": job_id, "progress": round(fraction, 4), "stage": stage})
-        task = asyncio.ensure_future(self.store.update(job_id, progress=fraction, stage=stage))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    def _session_changed(self, raw: dict[str, Any]) -> None:
+        changes = {k: v for k, v in raw.items() if k not in ("event", "session")}
+        self._publish(SessionChanged(raw["session"], Path(raw["session"]).stem, changes))
 
     # -- sessions --------------------------------------------------------------------------------
 
     def session_file(self, path: str) -> Path:
-        if not isinstance(path, str) or not path or "\x00" in path:
-            raise InvalidInput("a session path must be a non-empty string")
-        file = find_session_file(Path(path).expanduser())
-        return check_inside(file, self.config.session_roots)
-
-    def open_session(self, path: str) -> Session:
-        return read_session(self.session_file(path))
+        return self.sessions.file(path)
 
     async def describe_session(self, path: str) -> dict[str, Any]:
-        s = await asyncio.to_thread(self.open_session, path)
-        d = s.to_dict()
-        d["locked"] = [t.name for t in s.locked_tracks()]
-        return d
+        return await asyncio.to_thread(self.sessions.describe, path)
+
+    async def session_text(self, path: str) -> str:
+        return await asyncio.to_thread(self.sessions.text, path)
 
     async def watch_session(self, path: str) -> dict[str, Any]:
-        """Reload the session whenever it is saved (by Ardour or anyone) and tell subscribers
-        what changed (``session_changed`` events)."""
-        s = await self.watcher.watch(self.session_file(path))
+        """Reload the session whenever it is saved (by Ardour or anyone) and tell subscribers what
+        changed (``SessionChanged`` events)."""
+        if self._watcher is None:
+            from bridge.ardour.live.watcher import SessionWatcher
+
+            self._watcher = SessionWatcher()
+            self._watcher.subscribe(self._session_changed)
+        s = await self._watcher.watch(self.session_file(path))
         return {"session": str(s.file), "watching": True}
 
     async def set_tracks(self, path: str, tracks: list[str], role: str | None = None,
                          locked: bool | None = None) -> dict[str, Any]:
-        if not tracks or not all(isinstance(t, str) for t in tracks):
-            raise InvalidInput("name at least one track")
-        if role is not None and role not in ROLES:
-            raise InvalidInput(f"role must be one of {', '.join(ROLES)}")
-
-        def edit() -> dict[str, Any]:
-            s = self.open_session(path)
-            targets = [s.track(name) for name in tracks]
-            if is_open_in_ardour(s.file):
-                # Ardour would overwrite the XML on its next save: keep the change beside it
-                overlay.set_entries(s.folder, {t.id: {**({"role": role} if role is not None else {}),
-                                                      **({"locked": locked} if locked is not None else {})}
-                                               for t in targets})
-            else:
-                ed = SessionEditor(s, allow_missing_sources=True)
-                for t in targets:
-                    ed.set_role(t.name, role=role, locked=locked)  # folds in what the overlay held
-                ed.commit()
-            s2 = read_session(s.file)
-            names = {t.name for t in targets}
-            return {"tracks": [{"name": t.name, "role": t.role, "locked": t.locked}
-                               for t in s2.tracks if t.name in names]}
-
-        return await asyncio.to_thread(edit)
+        """Roles and locks: into the session file when it is closed, beside it while Ardour has it open."""
+        return await asyncio.to_thread(self.sessions.set_tracks, path, tracks, role, locked)
 
     async def toggle_lock(self, path: str, track: str) -> dict[str, Any]:
         """Lock the track if it is unlocked, else unlock it (the Ardour action button's call)."""
-        s = await asyncio.to_thread(self.open_session, path)
+        s = await asyncio.to_thread(self.sessions.open, path)
         t = s.track(track)
         return await self.set_tracks(path, [t.name], locked=not t.locked)
 
+    async def add_track(self, path: str, name: str, wav: str, **kw: Any) -> dict[str, Any]:
+        return await asyncio.to_thread(self.sessions.add_track, path, name, wav, **kw)
+
+    async def add_take(self, path: str, track: str, wav: str, **kw: Any) -> dict[str, Any]:
+        return await asyncio.to_thread(self.sessions.add_take, path, track, wav, **kw)
+
     async def takes(self, path: str, track: str) -> dict[str, Any]:
         """The takes (playlists) of a track, oldest first, and which one plays."""
-        s = await asyncio.to_thread(self.open_session, path)
-        t = s.track(track)
-        return {"track": t.name, "active": s.playlist_of(t).name if s.playlist_of(t) else None,
-                "takes": [{"name": p.name, "id": p.id, "regions": len(p.regions), "active": p.id == t.playlist_id}
-                          for p in s.takes_of(t)]}
+        return await asyncio.to_thread(self.sessions.takes, path, track)
 
     async def choose_take(self, path: str, track: str, take: str) -> dict[str, Any]:
-        def edit() -> None:
-            s = self.open_session(path)
-            ed = SessionEditor(s, allow_missing_sources=True)
-            ed.use_take(s.track(track).name, take)
-            ed.commit()
-
-        await asyncio.to_thread(edit)
+        await asyncio.to_thread(self.sessions.use_take, path, track, take)
         return await self.takes(path, track)
+
+    async def use_take(self, path: str, track: str, take: str) -> dict[str, Any]:
+        return await asyncio.to_thread(self.sessions.use_take, path, track, take)
 
     async def preview(self, path: str, tracks: list[str] | None = None,
                       bars: tuple[int, int] | None = None) -> dict[str, Any]:
         """A stereo mixdown of the session (or some tracks, some bars) as Ardour would play it,
         written as a WAV in the data folder."""
+        return await asyncio.to_thread(self.sessions.mixdown, path, None, tracks, bars)
 
-        def render() -> dict[str, Any]:
-            import uuid
+    async def mixdown(self, path: str, out: str, tracks: list[str] | None = None,
+                      bars: tuple[int, int] | None = None, force: bool = False) -> dict[str, Any]:
+        return await asyncio.to_thread(self.sessions.mixdown, path, Path(out), tracks, bars, force)
 
-            import soundfile as sf
+    async def analysis(self, path: str, bars: tuple[int, int] | None = None,
+                       tracks: list[str] | None = None) -> dict[str, Any]:
+        """Tempo, key, chords (per half bar where they move) and groove of the session's tracks."""
+        return (await asyncio.to_thread(self.sessions.analysis, path, bars, tracks)).to_dict()
 
-            from bridge.audio.analysis import bar_range
-            from bridge.audio.features import integrated_loudness
-            from bridge.audio.mixdown import render as mix
+    async def analysis_text(self, path: str, bars: tuple[int, int] | None = None,
+                            tracks: list[str] | None = None) -> str:
+        from bridge.core.show import analysis_text
 
-            s = self.open_session(path)
-            chosen = [s.track(n) for n in tracks] if tracks else None
-            start = end = None
-            if bars is not None:
-                start, end, _, _ = bar_range(s, bars)
-            audio = mix(s, chosen, start, end)
-            out = self.config.data_dir / "previews" / f"{s.snapshot}-{uuid.uuid4().hex[:8]}.wav"
-            out.parent.mkdir(parents=True, exist_ok=True)
-            sf.write(str(out), audio, s.sample_rate, subtype="PCM_24")
-            lufs = integrated_loudness(audio, s.sample_rate)
-            return {"wav": str(out), "seconds": round(len(audio) / s.sample_rate, 3),
-                    "sample_rate": s.sample_rate, "loudness_lufs": round(lufs, 2) if lufs is not None else None,
-                    "tracks": [t.name for t in (chosen or s.tracks) if t.kind == "audio"]}
+        return analysis_text(await asyncio.to_thread(self.sessions.analysis, path, bars, tracks))
 
-        return await asyncio.to_thread(render)
+    # -- new sessions ----------------------------------------------------------------------------
 
-    async def analysis(self, path: str, bars: tuple[int, int] | None = None) -> dict[str, Any]:
-        """Key, chords, tempo check and groove of the locked tracks (all tracks when none is locked)."""
-        from bridge.audio.analysis import analyze
+    async def new_session(self, folder: str, template: str = "band", prompt: str = "", bars: int = 8,
+                          seed: int = 0, engine: str | None = None, mix_lufs: float = -16.0, force: bool = False,
+                          progress=None) -> dict[str, Any]:
+        from bridge.core.newsession import create
 
-        def run() -> dict[str, Any]:
-            s = self.open_session(path)
-            return analyze(s, None, bars).to_dict()
+        target = Path(folder).expanduser()
+        if self.config.session_roots:
+            self.sessions.file_in_roots(target)
+        r = await asyncio.to_thread(create, target, template, prompt, bars, seed, engine, mix_lufs, force, progress)
+        return {"ok": True, "session": str(r.session), "tempo_bpm": r.tempo_bpm, "key": r.key, "mix_lufs": r.mix_lufs,
+                "mix_true_peak_db": r.mix_true_peak_db, "tracks": r.tracks, "understood": r.understood}
 
-        return await asyncio.to_thread(run)
+    async def demo(self, folder: str | None = None) -> dict[str, Any]:
+        from bridge.core.demo import run_demo
+
+        return await asyncio.to_thread(run_demo, Path(folder) if folder else None)
+
+    async def generate_files(self, out: str, roles: list[str], *, session: str | None = None, force: bool = False,
+                             progress=None, **request: Any) -> dict[str, Any]:
+        """Stems as files in ``out`` (ROLE.wav, ROLE.mid, generation.json), made here, not as a job:
+        what ``resonant generate`` does."""
+        from bridge.core.stems import generate_to_folder
+
+        file = str(self.session_file(session)) if session else None
+        return await asyncio.to_thread(generate_to_folder, Path(out), roles, file, force, progress, request)
 
     # -- Ardour ----------------------------------------------------------------------------------
 
@@ -270,130 +234,78 @@ class BridgeService:
         file = str(self.session_file(session)) if session else None
         req = {"roles": list(roles) if isinstance(roles, list | tuple) else roles, "bars": bars,
                "first_bar": first_bar, "prompt": prompt, "seed": seed,
-               "engine": engine or self.config.default_engine, **controls}
+               "engine": engine or self.config.default_engine,
+               **{k: v for k, v in controls.items() if v is not None}}  # unset: the style decides
         r = request_from(req).validate()  # bad values are the caller's error now, not the worker's later
-        self._check_engine(req)
+        Jobs.check_engine(req)
         if file:
-            s = await asyncio.to_thread(read_session, file)
+            s = await asyncio.to_thread(self.sessions.open, file)
             check_bars(s, r.first_bar, r.last_bar, bool(extend))
-        return await self._queue("generate", file, None, req)
+        return await (await self._start_jobs()).queue("generate", file, None, req)
 
     async def regenerate(self, session: str, track: str, *, bars: tuple[int, int] | None = None,
                          prompt: str = "", seed: int = 0, loyalty: float = 0.5, engine: str | None = None,
                          extend: bool = False, **controls: Any) -> dict:
         """A new take for one (unlocked) track, optionally only for bars A-B of it."""
         file = self.session_file(session)
-        s = await asyncio.to_thread(read_session, file)
+        s = await asyncio.to_thread(self.sessions.open, str(file))
         t = s.track(track)
         if t.locked:
             raise InvalidInput(f"track {t.name!r} is locked; unlock it to regenerate it")
         if t.kind != "audio":
             raise InvalidInput(f"track {t.name!r} is a MIDI track; the bridge regenerates audio tracks")
-        role = t.role if t.role in GEN_ROLES else None
+        role = t.role if t.role in GENERATED else None
         if role is None:
-            raise InvalidInput(f"track {t.name!r} has role {t.role!r}; give it one of {', '.join(GEN_ROLES)}")
+            raise InvalidInput(f"track {t.name!r} has role {t.role!r}; give it one of {', '.join(GENERATED)}")
         req = {"roles": [role], "prompt": prompt, "seed": seed, "loyalty": loyalty,
-               "engine": engine or self.config.default_engine, **controls}
+               "engine": engine or self.config.default_engine,
+               **{k: v for k, v in controls.items() if v is not None}}  # unset: the style decides
         if bars is not None:
             a, b = bars
             if not (isinstance(a, int) and isinstance(b, int)) or a < 1 or b < a:
                 raise InvalidInput("bars: give A-B with 1 <= A <= B")
             req.update(first_bar=a, bars=b - a + 1)
-            self._check_engine(req)
+            Jobs.check_engine(req)
             check_bars(s, a, b, bool(extend))
         request_from(req).validate()
-        return await self._queue("regenerate", str(file), t.name, req, regen={"track": t.name,
-                                                                                 "bars": bars is not None})
-
-    @staticmethod
-    def _check_engine(req: dict) -> None:
-        if req["engine"] not in available_engines():
-            raise InvalidInput(f"unknown engine {req['engine']!r}; available: {', '.join(available_engines())}")
-
-    async def _queue(self, kind: str, session: str | None, track: str | None, req: dict,
-                     regen: dict | None = None) -> dict:
-        self._check_engine(req)
-        job = await self.store.create(kind, session, track, req, req["engine"])
-        spec = {"session": session, "request": req, "regenerate": regen,
-                "out_dir": str(job_dir(self.config.data_dir, job.id))}
-        try:
-            future = self.worker.submit(job.id, spec)
-        except BridgeError as e:
-            await self.store.update(job.id, status="failed", error=e.message, finished=time.time())
-            raise
-        task = asyncio.ensure_future(self._run(job, future))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        self._publish({"event": "status", "job": job.id, "status": "pending"})
-        return (await self.store.get(job.id)).to_dict()
-
-    async def _run(self, job: Job, future: asyncio.Future) -> None:
-        await self.store.transition(job.id, ("pending",), "running", started=time.time())
-        self._publish({"event": "status", "job": job.id, "status": "running"})
-        try:
-            stems = await future
-        except JobCancelled:
-            why = "the daemon was stopped" if self._stopping else "cancelled by request"
-            await self._finish(job.id, "cancelled", error=why)
-            return
-        except BridgeError as e:
-            await self._finish(job.id, "failed", error=f"[{e.code}] {e.message}")
-            return
-        except Exception as e:  # the worker died, or something we did not foresee
-            await self._finish(job.id, "failed", error=f"{type(e).__name__}: {e}")
-            return
-        await self.store.update(job.id, stems=stems)
-        if job.session is None:
-            await self._finish(job.id, "done", delivery={"method": "files", "folder": str(
-                job_dir(self.config.data_dir, job.id))})
-            return
-        try:
-            delivery = await self._deliver(job, stems)
-        except BridgeError as e:
-            await self._finish(job.id, "failed", error=f"delivery: [{e.code}] {e.message}")
-            return
-        await self._finish(job.id, "done", delivery=delivery)
-
-    async def _finish(self, job_id: str, status: str, **changes: Any) -> None:
-        await self.store.transition(job_id, ACTIVE, status, finished=time.time(),
-                                    progress=1.0 if status == "done" else self._last_progress.get(job_id, 0.0),
-                                    **changes)
-        self._last_progress.pop(job_id, None)
-        job = await self.store.get(job_id)
-        self._publish({"event": "status", "job": job_id, "status": job.status, "error": job.error,
-                       "delivery": job.delivery})
-
-    async def _deliver(self, job: Job, stems: list[dict]) -> dict:
-        return await self.delivery.deliver(job, stems)
-
-    async def _delivery_stage(self, job_id: str, stage: str, files: list[str]) -> None:
-        # files the delivery is about to place in the session: a restart removes them if the
-        # session never got to reference them (see recover)
-        await self.store.transition(job_id, ("running", "delivering"), "delivering", pending_files=files,
-                                    stage=stage)
-        self._publish({"event": "status", "job": job_id, "status": "delivering", "stage": stage})
+        return await (await self._start_jobs()).queue("regenerate", str(file), t.name, req,
+                                                      regen={"track": t.name, "bars": bars is not None})
 
     def acknowledge(self, job_id: str, status: str = "ok", detail: str = "") -> bool:
-        """Ardour's hook says it imported (or could not import) a drop; see bridge.hotdrop."""
+        """Ardour's hook says it imported (or could not import) a drop; see bridge.core.delivery."""
         log.info("ack from Ardour for %s: %s %s", job_id, status, detail)
-        return self.delivery.acknowledge(job_id)
+        return self._jobs.acknowledge(job_id) if self._jobs is not None else False
 
     async def job(self, job_id: str) -> dict:
-        return (await self.store.get(job_id)).to_dict()
+        return await (await self._start_jobs()).job(job_id)
 
     async def jobs(self, session: str | None = None, status: str | None = None, limit: int = 50) -> list[dict]:
         file = str(self.session_file(session)) if session else None
-        return [j.to_dict() for j in await self.store.list(file, status, limit)]
+        return await (await self._start_jobs()).jobs(file, status, limit)
 
     async def cancel(self, job_id: str) -> dict:
-        job = await self.store.get(job_id)
-        if job.status not in ("pending", "running"):
-            raise InvalidInput(f"job {job_id} is {job.status}; only pending or running jobs can be cancelled")
-        if not self.worker.cancel(job_id):
-            raise InvalidInput(f"job {job_id} is no longer waiting or running")
-        for _ in range(100):
-            job = await self.store.get(job_id)
-            if job.status not in ACTIVE:
-                break
-            await asyncio.sleep(0.01)
-        return job.to_dict()
+        return await (await self._start_jobs()).cancel(job_id)
+
+    async def wait(self, job_id: str, timeout: float | None = None) -> dict:
+        """The job once it has ended (or as it is when ``timeout`` passes)."""
+        done = asyncio.Event()
+
+        def listen(event: Event) -> None:
+            if isinstance(event, JobStatus) and event.job == job_id and event.final:
+                done.set()
+
+        self.subscribe(listen)
+        try:
+            loop = asyncio.get_running_loop()
+            deadline = None if timeout is None else loop.time() + timeout
+            while (job := await self.job(job_id))["status"] not in ("done", "failed", "cancelled"):
+                left = 0.5 if deadline is None else min(0.5, deadline - loop.time())
+                if left <= 0:
+                    break
+                try:
+                    await asyncio.wait_for(done.wait(), left)
+                except TimeoutError:
+                    pass
+            return job
+        finally:
+            self.unsubscribe(listen)

@@ -29,7 +29,7 @@ def song_bars(session: Session) -> int:
     end = session.session_range[1] if session.session_range else session.end_sample()
     if end <= 0:
         return 0
-    return max(1, int(np.ceil(tm.bar_at_samples(end) - 1 - 0.02)))
+    return tm.bars_spanning(0, end, sliver=0.02)[1]
 
 
 def check_bars(session: Session, first: int, last: int, extend: bool) -> None:
@@ -47,13 +47,7 @@ def _key(ctx: MusicalContext) -> Key | None:
 
 
 def _bar_of(session: Session, sample: int) -> int:
-    tm = session.tempo_map
-    b = int(np.floor(tm.bar_at_samples(sample) + 1e-6))
-    while b > 1 and tm.samples_at_bar(b) > sample:
-        b -= 1
-    while tm.samples_at_bar(b + 1) <= sample:
-        b += 1
-    return max(1, b)
+    return session.tempo_map.bar_containing(sample)
 
 
 def written_chords(session: Session, tracks: list[Track], first_bar: int, bars: int) -> list[list[str | None]]:

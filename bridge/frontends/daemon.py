@@ -21,7 +21,7 @@ async def run(config: Config) -> None:
     host, port = transport.get_extra_info("sockname")[:2]
     # where Ardour's hook sends its acknowledgements: Ardour runs on this machine
     reply_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    service.delivery.reply_address = lambda: f"osc.udp://{reply_host}:{port}"
+    service.set_reply_address(f"osc.udp://{reply_host}:{port}")
     log.info("OSC on %s:%d; data in %s; session roots: %s", host, port, config.data_dir,
              ", ".join(map(str, config.session_roots)) or "anywhere")
     http = http_server = None

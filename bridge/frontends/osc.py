@@ -19,7 +19,8 @@ from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 
 from bridge import __version__
-from bridge.ardour.tempo import parse_bar_range
+from bridge.core.events import JobProgress, SessionChanged
+from bridge.core.show import parse_bar_range
 from bridge.errors import BridgeError, InvalidInput
 
 log = logging.getLogger("resonant.osc")
@@ -173,14 +174,15 @@ class OscServer(asyncio.DatagramProtocol):
             self.error(addr, address, "internal_error", f"{type(e).__name__}: {e}")
 
     def _event(self, event: dict[str, Any]) -> None:
-        if event["event"] == "session_changed":
-            msg = ("/resonant/session/changed", [event["session"], event["reloads"],
-                                                 ",".join(event["locked_regions_changed"]),
-                                                 ",".join(event["regions_changed"])])
-        elif event["event"] == "progress":
-            msg = ("/resonant/job/progress", [event["job"], float(event["progress"]), event["stage"]])
+        if isinstance(event, SessionChanged):
+            c = event.changes
+            msg = ("/resonant/session/changed", [event.session, c.get("reloads", 0),
+                                                 ",".join(c.get("locked_regions_changed", [])),
+                                                 ",".join(c.get("regions_changed", []))])
+        elif isinstance(event, JobProgress):
+            msg = ("/resonant/job/progress", [event.job, float(event.progress), event.stage])
         else:
-            msg = ("/resonant/job/status", [event["job"], event["status"], event.get("error") or ""])
+            msg = ("/resonant/job/status", [event.job, event.status, event.error or ""])
         for sub in list(self.subscribers):
             self.send(sub, *msg)
 

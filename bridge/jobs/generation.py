@@ -4,7 +4,6 @@ write the stems into the job's folder. Nothing here writes a session: delivery i
 from __future__ import annotations
 
 import dataclasses
-import math
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +42,7 @@ def previous_take(session, track_name: str) -> tuple[PreviousTake, int, int]:
              if sid in session.sources]
     recipe, midi = takes.recall(session.folder, names, track.role)
     tm = session.tempo_map
-    first_bar = max(1, int(math.floor(tm.bar_at_samples(start) + 1e-6)))
-    last_bar = max(first_bar, int(math.ceil(tm.bar_at_samples(end) - 1e-6)) - 1)
+    first_bar, last_bar = tm.bars_spanning(start, end)
     return PreviousTake(audio.T.astype(np.float32), start, midi, recipe), first_bar, last_bar
 
 
@@ -74,12 +72,18 @@ def run_generation(spec: dict[str, Any], progress: Progress) -> list[dict[str, A
     # the engine's own 0..1 maps onto what is left after reading and analysing, so progress never goes back
     stems = get_engine(request.engine).generate(request, context, lambda f, stage: progress(0.1 + 0.85 * f, stage))
     progress(0.97, "writing the stems")
-    out = Path(spec["out_dir"])
+    return write_stems(Path(spec["out_dir"]), stems)
+
+
+def write_stems(out: Path, stems: list) -> list[dict[str, Any]]:
+    """The one stem writer: ROLE.wav (24-bit, atomically) and ROLE.mid in ``out``, and what was written."""
     out.mkdir(parents=True, exist_ok=True)
     result = []
     for st in stems:
         wav = out / f"{st.role}.wav"
-        sf.write(str(wav), st.audio, st.sample_rate, subtype="PCM_24", format="WAV")
+        tmp = wav.with_name(f".{wav.name}.resonant-tmp")
+        sf.write(str(tmp), st.audio, st.sample_rate, subtype="PCM_24", format="WAV")
+        tmp.replace(wav)
         mid = None
         if st.midi:
             mid = out / f"{st.role}.mid"

@@ -1,8 +1,8 @@
 """The job store: one SQLite file (WAL) in the data folder, with the whole history of jobs.
 
-A job goes pending -> running -> delivering -> done, or ends failed or cancelled. At start-up,
-jobs a crashed daemon left running or delivering are failed with a reason, and files a crashed
-delivery had started to place are listed for clean-up (``recover``).
+A job goes pending -> running -> delivering -> done, or ends failed or cancelled. At start-up the
+core asks for the jobs a crashed daemon left active (``stale``) and ends each with the truth
+(``bridge.core.jobs``).
 """
 
 from __future__ import annotations
@@ -151,6 +151,10 @@ class JobStore:
             raise UnknownJob(f"no job {job_id!r}")
         return _row(row)
 
+    async def delete(self, job_id: str) -> None:
+        await self.db.execute("DELETE FROM jobs WHERE id=?", (job_id,))
+        await self.db.commit()
+
     async def update(self, job_id: str, **changes: Any) -> None:
         if not changes:
             return
@@ -191,18 +195,10 @@ class JobStore:
         async with self.db.execute(sql, (*args, limit)) as cur:
             return [_row(r) for r in await cur.fetchall()]
 
-    async def recover(self) -> list[Job]:
-        """Jobs a previous daemon left active: pending ones are failed too (their caller is gone),
-        and each keeps the list of files its delivery may have left behind."""
+    async def stale(self) -> list[Job]:
+        """Jobs a previous process left active (pending, running, delivering) and no live process
+        owns: another live bridge process (the daemon beside a stdio MCP server) owns its own jobs."""
         async with self.db.execute(
                 f"SELECT * FROM jobs WHERE status IN ({','.join('?' * len(ACTIVE))})", ACTIVE) as cur:
             stale = [_row(r) for r in await cur.fetchall()]
-        # another live bridge process (the daemon beside a stdio MCP server) owns its own jobs
-        stale = [j for j in stale if not _alive(j.owner)]
-        now = time.time()
-        for job in stale:
-            reason = {"pending": "the daemon stopped before the job started",
-                      "running": "the daemon stopped while the job was running",
-                      "delivering": "the daemon stopped while delivering; the session was left as it was"}[job.status]
-            await self.update(job.id, status="failed", error=reason, finished=now)
-        return stale
+        return [j for j in stale if not _alive(j.owner)]

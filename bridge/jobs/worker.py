@@ -23,6 +23,7 @@ from typing import Any
 from bridge.jobs.store import QueueFull
 
 log = logging.getLogger("resonant.worker")
+BROKEN_RETRY_S = 30.0
 
 
 class JobCancelled(Exception):
@@ -89,11 +90,13 @@ class Worker:
         self.proc: mp.Process | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.on_progress = None  # callable(job_id, fraction, stage)
+        self.on_start = None  # callable(job_id): the process took the job (until then it is pending)
         self._stopping = False
         self._generation = 0
         self._quick_deaths = 0  # deaths right after a start: a worker that cannot even start
         self._started_at = 0.0
         self.broken: str | None = None
+        self.broken_until = 0.0  # a worker that cannot start is tried again after this (monotonic)
 
     # -- process ---------------------------------------------------------------------------------
 
@@ -162,8 +165,11 @@ class Worker:
             task.future.set_exception(WorkerDied(f"the worker process died (exit code {exitcode}) while running"))
         self._quick_deaths = self._quick_deaths + 1 if time.monotonic() - self._started_at < 5 else 0
         if self._quick_deaths >= 3:
-            # do not spin: report it to every caller instead
-            self.broken = f"the {self.device} worker process cannot start (exit code {exitcode}); see the daemon log"
+            # do not spin: report it to every caller, and try again after a while (a missing library
+            # installed meanwhile, memory freed) instead of staying broken until the daemon restarts
+            self.broken = (f"the {self.device} worker process cannot start (exit code {exitcode}); see the daemon"
+                           f" log; it is tried again in {BROKEN_RETRY_S:g} s")
+            self.broken_until = time.monotonic() + BROKEN_RETRY_S
             for t in self.pending:
                 if not t.future.done():
                     t.future.set_exception(WorkerDied(self.broken))
@@ -176,9 +182,14 @@ class Worker:
 
     def submit(self, job_id: str, spec: dict[str, Any]) -> asyncio.Future:
         if self.broken:
-            from bridge.audio.synth import EngineUnavailable
+            import time
 
-            raise EngineUnavailable(self.broken)
+            if time.monotonic() < self.broken_until:
+                from bridge.audio.synth import EngineUnavailable
+
+                raise EngineUnavailable(self.broken)
+            self.broken, self._quick_deaths = None, 0
+            self._spawn()
         if len(self.pending) >= self.queue_size:
             raise QueueFull(f"the {self.device} queue is full ({self.queue_size} jobs waiting); try again later")
         task = Task(job_id, spec, self.loop.create_future())
@@ -191,6 +202,8 @@ class Worker:
             return
         self.current = self.pending.popleft()
         self.in_q.put((self.current.job_id, self.current.spec))
+        if self.on_start is not None:
+            self.on_start(self.current.job_id)
 
     def cancel(self, job_id: str) -> bool:
         for task in list(self.pending):

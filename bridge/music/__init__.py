@@ -1,1 +1,1 @@
-"""Music theory and (later) the symbolic arranger."""
+"""Music: theory, the prompt, styles, form and harmony, the plan, and the part writers of the arranger."""

@@ -58,6 +58,8 @@ class _Watched:
     reloads: int = 0
     pending: asyncio.TimerHandle | None = None
     watch: Any = field(default=None, repr=False)
+    running: asyncio.Task | None = None  # the reload in progress: one at a time per folder
+    again: bool = False  # a save came while it ran: read once more after it (the newest wins)
 
 
 class _Handler(FileSystemEventHandler):
@@ -76,7 +78,7 @@ class SessionWatcher:
     def __init__(self, debounce_s: float = DEBOUNCE_S) -> None:
         self.debounce_s = debounce_s
         self.loop: asyncio.AbstractEventLoop | None = None
-        self.observer = Observer()
+        self.observer: Any = None  # made on the first watch: watchdog's holds an inotify instance from birth
         self.watched: dict[Path, _Watched] = {}
         self.listeners: list[Listener] = []
         self._started = False
@@ -94,6 +96,8 @@ class SessionWatcher:
         data = await asyncio.to_thread(file.read_bytes)
         session = await asyncio.to_thread(read_session, file)
         w = _Watched(file, hashlib.sha256(data).hexdigest(), session)
+        if self.observer is None:
+            self.observer = Observer()
         w.watch = self.observer.schedule(_Handler(self, folder), str(folder), recursive=False)
         self.watched[folder] = w
         if not self._started:
@@ -124,13 +128,34 @@ class SessionWatcher:
             return
         if w.pending is not None:
             w.pending.cancel()
-        w.pending = self.loop.call_later(self.debounce_s, lambda: asyncio.ensure_future(self._reload(folder)))
+        w.pending = self.loop.call_later(self.debounce_s, self._start_reload, folder)
+
+    def _start_reload(self, folder: Path) -> None:
+        """Reloads of one folder never overlap: a save during a reload makes one more after it, so
+        subscribers hear the saves in order and the last one last."""
+        w = self.watched.get(folder)
+        if w is None:
+            return
+        w.pending = None
+        if w.running is not None and not w.running.done():
+            w.again = True
+            return
+        w.running = asyncio.ensure_future(self._reload_until_quiet(folder))
+
+    async def _reload_until_quiet(self, folder: Path) -> None:
+        while True:
+            w = self.watched.get(folder)
+            if w is None:
+                return
+            w.again = False
+            await self._reload(folder)
+            if not w.again:
+                return
 
     async def _reload(self, folder: Path) -> None:
         w = self.watched.get(folder)
         if w is None:
             return
-        w.pending = None
         try:
             data = await asyncio.to_thread(w.file.read_bytes)
         except OSError:
@@ -155,11 +180,17 @@ class SessionWatcher:
                 log.exception("watch listener failed")
 
     async def stop(self) -> None:
+        running = []
         for w in self.watched.values():
             if w.pending:
                 w.pending.cancel()
+            if w.running is not None and not w.running.done():
+                running.append(w.running)
         self.watched.clear()
+        if running:
+            await asyncio.wait(running, timeout=5)
         if self._started:
             self.observer.stop()
             await asyncio.to_thread(self.observer.join, 5)
             self._started = False
+        self.observer = None

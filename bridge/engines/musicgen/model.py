@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bridge.core.config import MUSICGEN_DEVICES
 from bridge.errors import EngineUnavailable, ModelNotFound, ModelUnreadable, UnknownModel
 
 DEFAULT_MODEL = "facebook/musicgen-small"
 SHORT_NAMES = {n: f"facebook/musicgen-{n}" for n in ("small", "medium", "large", "melody")}
 FILES = ("state_dict.bin", "compression_state_dict.bin")  # audiocraft's exported checkpoint format
+MUSICGEN_DEVICES = re.compile(r"auto|cpu|cuda(:\d{1,2})?")  # what musicgen_device may say
 _REPO_ID = re.compile(r"[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}")
 
 

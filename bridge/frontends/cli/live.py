@@ -1,8 +1,9 @@
 """CLI commands for live use with Ardour: ``resonant regenerate`` and ``resonant ardour install-scripts``.
 
-``regenerate`` runs the same service the daemon runs, in this process, so a script gets the same
-delivery rules: a closed session gets a new take written into its XML; a session open in Ardour gets
-the stems through the inbox, imported by the hook, and the command waits for Ardour's answer.
+``regenerate`` runs the same core the daemon runs, in this process, with the same settings and job
+history (the data folder), so a script gets the same delivery rules: a closed session gets a new take
+written into its XML; a session open in Ardour gets the stems through the inbox, imported by the
+hook, and the command waits for Ardour's answer.
 """
 
 from __future__ import annotations
@@ -11,42 +12,58 @@ import argparse
 import asyncio
 import json
 import sys
-import tempfile
 from pathlib import Path
 
-from bridge.ardour.tempo import parse_bar_range
+from bridge.core.config import load_config
+from bridge.core.events import Event, JobProgress
+from bridge.core.service import BridgeService
+from bridge.core.show import parse_bar_range
+
+
+async def _job(args: argparse.Namespace, start) -> dict:
+    """Run one job through the core in this process and wait for its end, printing its progress."""
+    cfg = load_config(args.config, mcp_port=0)
+    if getattr(args, "ack_timeout", None) is not None:
+        cfg.ack_timeout_s = args.ack_timeout
+    service = BridgeService.local(cfg)
+
+    def listen(event: Event) -> None:
+        if isinstance(event, JobProgress) and not args.json:
+            print(f"  [{event.progress * 100:5.1f}%] {event.stage}", file=sys.stderr)
+
+    service.subscribe(listen)
+    try:
+        job = await start(service)
+        return await service.wait(job["id"])
+    finally:
+        await service.stop()
 
 
 async def _regenerate(args: argparse.Namespace) -> dict:
-    from bridge.core.config import load_config
-    from bridge.core.service import BridgeService
+    return await _job(args, lambda service: service.regenerate(
+        args.path, args.track, bars=parse_bar_range(args.bars or ""), prompt=args.prompt, seed=args.seed,
+        loyalty=args.loyalty, extend=args.extend))
 
-    with tempfile.TemporaryDirectory(prefix="resonant-regen-") as tmp:
-        cfg = load_config(args.config, data_dir=tmp, mcp_port=0)
-        if args.ack_timeout is not None:
-            cfg.ack_timeout_s = args.ack_timeout
-        service = await BridgeService.start(cfg)
-        done = asyncio.Event()
 
-        def listen(event: dict) -> None:
-            if event.get("event") == "progress" and not args.json:
-                print(f"  [{event['progress'] * 100:5.1f}%] {event['stage']}", file=sys.stderr)
-            if event.get("event") == "status" and event.get("status") in ("done", "failed", "cancelled"):
-                done.set()
+_HOW = {"session": "written into the session file (the session is closed)",
+        "ardour": "imported by Ardour, which has the session open (save it there to keep it)"}
 
-        service.subscribe(listen)
-        try:
-            job = await service.regenerate(args.path, args.track, bars=parse_bar_range(args.bars or ""),
-                                           prompt=args.prompt, seed=args.seed, loyalty=args.loyalty,
-                                           extend=args.extend)
-            while (await service.job(job["id"]))["status"] not in ("done", "failed", "cancelled"):
-                try:
-                    await asyncio.wait_for(done.wait(), 0.5)
-                except TimeoutError:
-                    pass
-            return await service.job(job["id"])
-        finally:
-            await service.stop()
+
+def cmd_generate_into(args: argparse.Namespace, roles: list[str], request: dict) -> int:
+    """``resonant generate --into SESSION``: new tracks in the session, as OSC's and MCP's generate."""
+    job = asyncio.run(_job(args, lambda service: service.generate(args.into, roles, extend=args.extend,
+                                                                   **request)))
+    if args.json:
+        print(json.dumps(job, default=str))
+    elif job["status"] == "done":
+        d = job["delivery"] or {}
+        for t in d.get("tracks") or []:
+            print(f"new track {t['track']!r} ({t['role']}, bars {t['bars'][0]}-{t['bars'][1]}):"
+                  f" {_HOW.get(d.get('method'), d.get('method'))}")
+        print_understood(job)
+    else:
+        print(f"resonant: generate {job['status']}: {job['error']}", file=sys.stderr)
+    return 0 if job["status"] == "done" else 4
 
 
 def print_understood(job: dict) -> None:
@@ -67,10 +84,8 @@ def cmd_regenerate(args: argparse.Namespace) -> int:
         print(json.dumps(job, default=str))
     elif job["status"] == "done":
         d = job["delivery"] or {}
-        how = {"session": "written into the session file (the session is closed)",
-               "ardour": "imported by Ardour, which has the session open (save it there to keep it)"}
         take = (d.get("tracks") or [{}])[0]
-        print(f"new take on {take.get('track', args.track)!r}: {how.get(d.get('method'), d.get('method'))}")
+        print(f"new take on {take.get('track', args.track)!r}: {_HOW.get(d.get('method'), d.get('method'))}")
         print_understood(job)
     else:
         print(f"resonant: regenerate {job['status']}: {job['error']}", file=sys.stderr)
@@ -78,10 +93,10 @@ def cmd_regenerate(args: argparse.Namespace) -> int:
 
 
 def cmd_install_scripts(args: argparse.Namespace) -> int:
-    from bridge.ardour.live.scripts import install
+    from bridge.core.ops import install_scripts
 
-    r = install(Path(args.config_home) if args.config_home else None, tuple(args.major or ()) or None,
-                register_hook=not args.no_hook)
+    r = install_scripts(Path(args.config_home) if args.config_home else None, tuple(args.major or ()) or None,
+                        register_hook=not args.no_hook)
     for p in r.scripts:
         print(f"installed {p}")
     for p in r.hooks:

@@ -7,241 +7,151 @@ to protect the session (open in Ardour, unsaved changes, changed on disk).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from bridge import __version__
-from bridge.ardour import Clip, SessionEditor, read_session
-from bridge.ardour.model import Session
-from bridge.ardour.paths import check_inside, session_roots_from_env
-from bridge.ardour.reader import find_session_file
-from bridge.ardour.tempo import parse_bar_range
+from bridge.core.config import load_config
+from bridge.core.service import BridgeService
+from bridge.core.show import parse_bar_range
 from bridge.errors import BridgeError, InvalidInput, WriteRefused
 from bridge.roles import ROLES
 
 EXIT_ERROR, EXIT_USAGE, EXIT_REFUSED = 1, 2, 3
 
 
-def _open(path: str) -> Session:
-    file = find_session_file(path)
-    check_inside(file, session_roots_from_env())
-    return read_session(file)
+def _service(args: argparse.Namespace) -> BridgeService:
+    """The core, in this process: settings from the config file (``--config``, ``$RESONANT_CONFIG``,
+    else ``~/.config/resonant/config.toml``) and the environment, as the daemon reads them."""
+    return BridgeService.local(load_config(getattr(args, "config", None)))
 
 
-def _table(rows: list[list[str]], header: list[str]) -> str:
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=False)]
-    line = "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))
-    out = [line, "  ".join("-" * w for w in widths)]
-    out += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
-    return "\n".join(x.rstrip() for x in out)
+def _run(coro):
+    return asyncio.run(coro)
 
 
-def _seconds(samples: int, rate: int) -> str:
-    return f"{samples / rate:.3f}s"
+def _progress(args: argparse.Namespace):
+    def progress(fraction: float, stage: str) -> None:
+        if not getattr(args, "json", False):
+            print(f"  [{fraction * 100:5.1f}%] {stage}", file=sys.stderr)
+
+    return progress
 
 
-def show_text(s: Session) -> str:
-    tm = s.tempo_map
-    out = [f"Session {s.name!r}  ({s.file})",
-           f"  version {s.version} ({s.program_version or 'unknown program'}), {s.sample_rate} Hz"]
-    if s.session_range:
-        a, b = s.session_range
-        out.append(f"  session range {_seconds(a, s.sample_rate)} - {_seconds(b, s.sample_rate)}"
-                   f" (bars {tm.bar_at_samples(a):.2f} - {tm.bar_at_samples(b):.2f})")
-    else:
-        out.append("  no session range yet")
-    tempo_rows = [[f"{tm.bar_at_samples(tm.superclock_to_samples(t.sclock)):.2f}",
-                   _seconds(tm.superclock_to_samples(t.sclock), s.sample_rate),
-                   f"{t.npm:g}/{t.note_type}" + (f" -> {t.enpm:g}" if t.ramped else "")] for t in tm.tempos]
-    meter_rows = [[str(m.bar), _seconds(tm.superclock_to_samples(m.sclock), s.sample_rate),
-                   f"{m.divisions_per_bar:g}/{m.note_value}"] for m in tm.meters]
-    out += ["", "Tempo", _table(tempo_rows, ["bar", "time", "tempo"]),
-            "", "Meter", _table(meter_rows, ["bar", "time", "meter"]), "", "Tracks"]
-    rows = []
-    for t in s.tracks:
-        role = (t.role or "-") + (" (guessed)" if t.role_guessed and t.role else "")
-        pl = s.playlist_of(t)
-        rows.append([str(t.order), t.name, t.kind, role, "locked" if t.locked else "",
-                     pl.name if pl else "?", str(len(s.takes_of(t))), str(len(s.regions_of(t)))])
-    out.append(_table(rows, ["#", "track", "kind", "role", "lock", "take", "takes", "regions"]))
-    out += ["", "Regions"]
-    rows = []
-    for t in s.tracks:
-        for r in s.regions_of(t):
-            flags = ",".join(f for f, on in (("muted", r.muted), ("transparent", not r.opaque),
-                                             ("envelope", r.envelope_active)) if on)
-            rows.append([t.name, r.name, str(r.position), f"{tm.bar_at_samples(r.position):.3f}",
-                         str(r.start), str(r.length), _seconds(r.length, s.sample_rate),
-                         str(r.layer), f"{r.scale_amplitude:g}", flags])
-    out.append(_table(rows, ["track", "region", "position", "bar", "start", "length", "dur", "layer",
-                             "gain", "flags"]))
-    if s.warnings:
-        out += ["", "Warnings"] + [f"  ! {w}" for w in s.warnings]
-    return "\n".join(out)
-
-
-def _sample_of_bar(s: Session, bar: float) -> int:
-    if bar < 1:
-        raise InvalidInput(f"bar {bar} is before the first bar (bars count from 1)")
-    whole = int(bar)
-    q = s.tempo_map.quarters_at_bbt(whole)
-    if bar != whole:
-        q += (bar - whole) * s.tempo_map.meter_at_quarters(q).bar_quarters
-    return s.tempo_map.samples_at_quarters(q)
+def _names(text: str | None) -> list[str] | None:
+    return [n.strip() for n in text.split(",") if n.strip()] if text else None
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    s = _open(args.path)
-    print(json.dumps(s.to_dict(), indent=2) if args.json else show_text(s))
+    svc = _service(args)
+    print(json.dumps(_run(svc.describe_session(args.path)), indent=2) if args.json else _run(
+        svc.session_text(args.path)))
     return 0
 
 
-def _written(args: argparse.Namespace, message: str, result: object) -> int:
+def _written(args: argparse.Namespace, result: dict) -> int:
     if getattr(args, "json", False):
-        print(json.dumps({"ok": True, "message": message, "file": str(result.file),
-                          "backup": str(result.backup) if result.backup else None,
-                          "created": [str(p) for p in result.created]}))
+        print(json.dumps({k: result[k] for k in ("ok", "message", "file", "backup", "created")}))
     else:
-        print(message)
-        if result.backup:
-            print(f"  backup: {result.backup}")
+        print(result["message"])
+        if result.get("backup"):
+            print(f"  backup: {result['backup']}")
     return 0
 
 
 def cmd_add_track(args: argparse.Namespace) -> int:
-    s = _open(args.path)
-    ed = SessionEditor(s, resample=args.resample, allow_missing_sources=args.allow_missing)
-    ed.add_audio_track(args.name, [Clip(args.file, _sample_of_bar(s, args.bar))], role=args.role,
-                       locked=args.lock)
-    return _written(args, f"added track {args.name!r} at bar {args.bar:g}", ed.commit())
+    return _written(args, _run(_service(args).add_track(
+        args.path, args.name, args.file, bar=args.bar, role=args.role, locked=args.lock, resample=args.resample,
+        allow_missing=args.allow_missing)))
 
 
 def cmd_add_take(args: argparse.Namespace) -> int:
-    s = _open(args.path)
-    ed = SessionEditor(s, resample=args.resample, allow_missing_sources=args.allow_missing)
-    pid = ed.add_take(args.track, [Clip(args.file, _sample_of_bar(s, args.bar))], take_name=args.name)
-    return _written(args, f"track {args.track!r} now plays a new take (playlist {pid});"
-                          " the previous take stays in the session", ed.commit())
+    return _written(args, _run(_service(args).add_take(
+        args.path, args.track, args.file, bar=args.bar, name=args.name, resample=args.resample,
+        allow_missing=args.allow_missing)))
 
 
 def cmd_use_take(args: argparse.Namespace) -> int:
-    s = _open(args.path)
-    ed = SessionEditor(s, allow_missing_sources=True)
-    pid = ed.use_take(args.track, args.take)
-    return _written(args, f"track {args.track!r} now plays take {args.take!r} (playlist {pid})", ed.commit())
+    return _written(args, _run(_service(args).use_take(args.path, args.track, args.take)))
 
 
 def cmd_lock(args: argparse.Namespace, locked: bool) -> int:
-    s = _open(args.path)
-    ed = SessionEditor(s, allow_missing_sources=True)
-    track = s.track(args.track)
-    role = args.role or (track.role if track.role in ROLES else None)
-    ed.set_role(track.name, role=role, locked=locked)
+    """Through the core like OSC and MCP: into the session file when it is closed, beside it (applied
+    at once) while Ardour has it open."""
+    r = _run(_service(args).set_tracks(args.path, [args.track], role=args.role, locked=locked))
+    (t,) = r["tracks"]
     word = "locked" if locked else "unlocked"
-    return _written(args, f"{word} track {track.name!r}" + (f" (role {role})" if role else ""), ed.commit())
+    message = f"{word} track {t['name']!r}" + (f" (role {t['role']})" if t["role"] else "") + f", {r['stored']}"
+    if args.json:
+        print(json.dumps({"ok": True, "message": message, "tracks": r["tracks"], "stored": r["stored"]}))
+    else:
+        print(message)
+    return 0
 
 
-def _tracks(s: Session, names: str | None) -> list | None:
-    if not names:
-        return None
-    return [s.track(n.strip()) for n in names.split(",") if n.strip()]
+def cmd_role(args: argparse.Namespace) -> int:
+    r = _run(_service(args).set_tracks(args.path, [args.track], role=args.role))
+    (t,) = r["tracks"]
+    message = f"track {t['name']!r} has role {t['role']}, {r['stored']}"
+    print(json.dumps({"ok": True, "message": message, "tracks": r["tracks"], "stored": r["stored"]}) if args.json
+          else message)
+    return 0
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    from bridge.audio.analysis import analyze, describe
-
-    s = _open(args.path)
-    ctx = analyze(s, _tracks(s, args.tracks), parse_bar_range(args.bars))
-    print(json.dumps(ctx.to_dict(), indent=2) if args.json else describe(ctx))
+    svc = _service(args)
+    bars, tracks = parse_bar_range(args.bars), _names(args.tracks)
+    print(json.dumps(_run(svc.analysis(args.path, bars, tracks)), indent=2) if args.json else _run(
+        svc.analysis_text(args.path, bars, tracks)))
     return 0
 
 
 def cmd_mixdown(args: argparse.Namespace) -> int:
-    import soundfile as sf
-
-    from bridge.audio.analysis import bar_range
-    from bridge.audio.mixdown import render
-
-    s = _open(args.path)
-    out = Path(args.out)
-    if out.exists() and not args.force:
-        raise InvalidInput(f"{out} exists; pass --force to replace it")
-    if out.suffix.lower() != ".wav":
-        raise InvalidInput(f"{out.name}: the mixdown is written as WAV; name it .wav")
-    tracks = _tracks(s, args.tracks)
-    if args.bars:
-        start, end, _, _ = bar_range(s, parse_bar_range(args.bars))
-    else:
-        start = end = None
-    audio = render(s, tracks, start, end)
-    tmp = out.with_name(f".{out.name}.resonant-tmp")
-    sf.write(str(tmp), audio, s.sample_rate, subtype="PCM_24", format="WAV")
-    tmp.replace(out)
-    names = ", ".join(t.name for t in tracks) if tracks else "all audio tracks"
-    print(f"wrote {out} ({len(audio) / s.sample_rate:.2f} s of {names} at {s.sample_rate} Hz)")
+    tracks = _names(args.tracks)
+    r = _run(_service(args).mixdown(args.path, args.out, tracks, parse_bar_range(args.bars), args.force))
+    names = ", ".join(tracks) if tracks else "all audio tracks"
+    print(f"wrote {r['wav']} ({r['seconds']:.2f} s of {names} at {r['sample_rate']} Hz)")
     return 0
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    import soundfile as sf
-
-    from bridge.engines import GenerationRequest, get_engine
-    from bridge.engines.context import context_for
-
     roles = [r.strip() for r in args.roles.split(",") if r.strip()]
-    request = GenerationRequest(
-        roles=roles, first_bar=args.first_bar, bars=args.bars, prompt=args.prompt, seed=args.seed,
-        temperature=args.temperature, density=args.density, complexity=args.complexity, swing=args.swing,
-        engine=args.engine, sample_rate=args.sample_rate, loudness_lufs=args.loudness).validate()
-    out = Path(args.out)
-    targets = [out / f"{r}.{ext}" for r in roles for ext in ("wav", "mid")] + [out / "generation.json"]
-    clash = [p.name for p in targets if p.exists()]
-    if clash and not args.force:
-        raise InvalidInput(f"{out} already holds {', '.join(clash)}; pass --force to replace them")
-    context = None
-    if args.session:
-        session = _open(args.session)
-        request.sample_rate = session.sample_rate
-        context = context_for(session, request)
-    engine = get_engine(args.engine)
+    request = {"first_bar": args.first_bar, "bars": args.bars, "prompt": args.prompt, "seed": args.seed,
+               "temperature": args.temperature, "density": args.density, "complexity": args.complexity,
+               "swing": args.swing, "engine": args.engine, "sample_rate": args.sample_rate,
+               "loudness_lufs": args.loudness}
+    request = {k: v for k, v in request.items() if v is not None}  # unset: as the daemon decides
+    if args.into:
+        from bridge.frontends.cli.live import cmd_generate_into
 
-    def progress(fraction: float, stage: str) -> None:
-        if not args.json:
-            print(f"  [{fraction * 100:5.1f}%] {stage}", file=sys.stderr)
-
-    stems = engine.generate(request, context, progress)
-    out.mkdir(parents=True, exist_ok=True)
-    summary = {"ok": True, "engine": engine.name, "out": str(out), "stems": []}
-    for st in stems:
-        wav = out / f"{st.role}.wav"
-        tmp = wav.with_name(f".{wav.name}.resonant-tmp")
-        sf.write(str(tmp), st.audio, st.sample_rate, subtype="PCM_24", format="WAV")
-        tmp.replace(wav)
-        info = {**st.info(), "wav": str(wav)}
-        if st.midi:
-            (out / f"{st.role}.mid").write_bytes(st.midi)
-            info["mid"] = str(out / f"{st.role}.mid")
-        summary["stems"].append(info)
-    (out / "generation.json").write_text(json.dumps(summary, indent=2, default=str))
+        if args.session or args.force or args.sample_rate != 48000:
+            raise InvalidInput("--into takes the session's own context, rate and files: drop --session, --force"
+                               " and --sample-rate")
+        request.pop("sample_rate")
+        return cmd_generate_into(args, roles, request)
+    summary = _run(_service(args).generate_files(args.out, roles, session=args.session, force=args.force,
+                                                 progress=_progress(args), **request))
     if args.json:
         print(json.dumps(summary, default=str))
-    else:
-        meta = stems[0].metadata
-        plan = meta.get("plan")
-        if plan:  # the arranger says what it decided
-            print(f"wrote {len(stems)} stem(s) to {out}: {plan.get('style')} in {plan.get('key')}, "
-                  f"chords {' '.join(plan.get('chords', [])[:8])}")
-        else:  # an audio model says what it was given and how the stems were made
-            print(f"wrote {len(stems)} stem(s) to {out} with {engine.name} ({meta.get('model', '')} on "
-                  f"{meta.get('device', '?')}): {'; '.join(meta.get('conditioning', []))}")
-        for info in summary["stems"]:
-            m = info["metadata"]
-            print(f"  {info['role']:<8} {info['wav']}  {info['frames']} samples at {info['sample_rate']} Hz,"
-                  f" {m.get('loudness_lufs')} LUFS, {m.get('true_peak_db')} dBTP")
-            if m.get("stem_method"):
-                print(f"           {m['stem_method']}")
+        return 0
+    stems = summary["stems"]
+    meta = stems[0]["metadata"]
+    plan = meta.get("plan")
+    if plan:  # the arranger says what it decided
+        print(f"wrote {len(stems)} stem(s) to {summary['out']}: {plan.get('style')} in {plan.get('key')}, "
+              f"chords {' '.join(plan.get('chords', [])[:8])}")
+    else:  # an audio model says what it was given and how the stems were made
+        print(f"wrote {len(stems)} stem(s) to {summary['out']} with {summary['engine']} ({meta.get('model', '')} on "
+              f"{meta.get('device', '?')}): {'; '.join(meta.get('conditioning', []))}")
+    for info in stems:
+        m = info["metadata"]
+        print(f"  {info['role']:<8} {info['wav']}  {info['frames']} samples at {info['sample_rate']} Hz,"
+              f" {m.get('loudness_lufs')} LUFS, {m.get('true_peak_db')} dBTP")
+        if m.get("stem_method"):
+            print(f"           {m['stem_method']}")
     return 0
 
 
@@ -289,48 +199,26 @@ def cmd_service_install(args: argparse.Namespace) -> int:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
-    from bridge.core.newsession import create
-
-    def progress(fraction: float, stage: str) -> None:
-        if not args.json:
-            print(f"  [{fraction * 100:5.1f}%] {stage}", file=sys.stderr)
-
-    r = create(Path(args.dir), args.template, args.prompt, args.bars, args.seed, args.engine, args.loudness,
-               args.force, progress)
+    r = _run(_service(args).new_session(args.dir, args.template, args.prompt, args.bars, args.seed, args.engine,
+                                        args.loudness, args.force, _progress(args)))
     if args.json:
-        print(json.dumps({"ok": True, "session": str(r.session), "tempo_bpm": r.tempo_bpm, "key": r.key,
-                          "mix_lufs": r.mix_lufs, "mix_true_peak_db": r.mix_true_peak_db, "tracks": r.tracks,
-                          "understood": r.understood}))
+        print(json.dumps(r))
     else:
-        print(f"new session {r.session}: {r.tempo_bpm:g} BPM, {r.key}, {len(r.tracks)} tracks, mix "
-              f"{r.mix_lufs} LUFS ({r.mix_true_peak_db} dBTP); open it in Ardour")
+        print(f"new session {r['session']}: {r['tempo_bpm']:g} BPM, {r['key']}, {len(r['tracks'])} tracks, mix "
+              f"{r['mix_lufs']} LUFS ({r['mix_true_peak_db']} dBTP); open it in Ardour")
     return 0
 
 
 def cmd_install_templates(args: argparse.Namespace) -> int:
-    import shutil
+    from bridge.core.ops import install_templates
 
-    from bridge.ardour.live.scripts import config_home
-    from bridge.ardour.programs import majors_to_configure
-    from bridge.core.newsession import TEMPLATES
-
-    installed = []
-    home = config_home()
-    majors = tuple(args.major or ()) or majors_to_configure(home)
-    for base in (Path(args.dir),) if args.dir else tuple(home / f"ardour{m}" / "templates" for m in majors):
-        for tpl in sorted(TEMPLATES.glob("*/*.template")):
-            dest = base / tpl.parent.name
-            dest.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(tpl, dest / tpl.name)
-            installed.append(str(dest / tpl.name))
+    installed = install_templates(Path(args.dir) if args.dir else None, tuple(args.major or ()) or None)
     print("\n".join(f"installed {p}" for p in installed))
     return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from bridge.core.demo import run_demo
-
-    r = run_demo(Path(args.dir) if args.dir else None)
+    r = _run(_service(args).demo(args.dir))
     if args.json:
         print(json.dumps(r))
     else:
@@ -343,12 +231,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="resonant", description=__doc__.splitlines()[0])
+    # the settings every command reads, as the daemon does (bridge.core.config)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", help="a TOML config file (default: $RESONANT_CONFIG, else"
+                                         " ~/.config/resonant/config.toml when it exists)")
     p.add_argument("--version", action="version", version=f"resonant {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
     sess = sub.add_parser("session", help="look at and change an Ardour session (closed in Ardour)")
     ss = sess.add_subparsers(dest="action", required=True)
 
-    show = ss.add_parser("show", help="tracks, roles, locks, regions, tempo and meter")
+    show = ss.add_parser("show", parents=[common], help="tracks, roles, locks, regions, tempo and meter")
     show.add_argument("path", help="the .ardour file or the session folder")
     show.add_argument("--json", action="store_true", help="machine-readable output")
     show.set_defaults(func=cmd_show)
@@ -361,7 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="write even though some of the session's audio files are missing")
         sp.add_argument("--json", action="store_true")
 
-    add = ss.add_parser("add-track", help="add an audio track that plays FILE from --bar")
+    add = ss.add_parser("add-track", parents=[common], help="add an audio track that plays FILE from --bar")
     add.add_argument("path")
     add.add_argument("name", help="the new track's name")
     add.add_argument("file", help="a WAV file at the session's sample rate")
@@ -370,7 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
     audio_args(add)
     add.set_defaults(func=cmd_add_track)
 
-    take = ss.add_parser("add-take", help="give TRACK a new take (playlist) that plays FILE")
+    take = ss.add_parser("add-take", parents=[common], help="give TRACK a new take (playlist) that plays FILE")
     take.add_argument("path")
     take.add_argument("track")
     take.add_argument("file")
@@ -378,7 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     audio_args(take)
     take.set_defaults(func=cmd_add_take)
 
-    use = ss.add_parser("use-take", help="make TRACK play one of its earlier takes")
+    use = ss.add_parser("use-take", parents=[common], help="make TRACK play one of its earlier takes")
     use.add_argument("path")
     use.add_argument("track")
     use.add_argument("take", help="take (playlist) name or id")
@@ -393,12 +285,13 @@ def build_parser() -> argparse.ArgumentParser:
     srv.add_argument("--mcp-port", type=int, help="MCP over HTTP on --bind (default 9124; 0 = off)")
     srv.set_defaults(func=cmd_serve)
 
-    demo = sub.add_parser("demo", help="make a demo session with every role generated, and a preview mix")
+    demo = sub.add_parser("demo", parents=[common],
+                          help="make a demo session with every role generated, and a preview mix")
     demo.add_argument("dir", nargs="?", help="a new folder (default: ./resonant-demo-<date>-<time>)")
     demo.add_argument("--json", action="store_true")
     demo.set_defaults(func=cmd_demo)
 
-    new = sub.add_parser("new", help="a new Ardour session from a template, every role generated")
+    new = sub.add_parser("new", parents=[common], help="a new Ardour session from a template, every role generated")
     new.add_argument("dir", help="the new session folder (its name names the session)")
     new.add_argument("--template", default="band")
     new.add_argument("--prompt", default="")
@@ -439,18 +332,26 @@ def build_parser() -> argparse.ArgumentParser:
     mcp.add_argument("--data-dir", help="where jobs and their stems are kept")
     mcp.set_defaults(func=cmd_mcp)
 
-    gen = sub.add_parser("generate", help="write new stems (drums, bass, harmony, melody) from a prompt")
+    gen = sub.add_parser("generate", parents=[common],
+                         help="write new stems (drums, bass, harmony, melody) from a prompt")
     gen.add_argument("--prompt", default="", help='e.g. "dark techno in A minor, 128 bpm, strings"')
     gen.add_argument("--roles", default="drums,bass,harmony,melody", help="comma-separated roles")
     gen.add_argument("--bars", type=int, default=8, help="how many bars")
     gen.add_argument("--first-bar", type=int, default=1, help="the bar the stems start on")
-    gen.add_argument("--out", required=True, help="folder for ROLE.wav, ROLE.mid and generation.json")
+    where = gen.add_mutually_exclusive_group(required=True)
+    where.add_argument("--out", help="folder for ROLE.wav, ROLE.mid and generation.json")
+    where.add_argument("--into", metavar="SESSION",
+                       help="add the stems to this session as new tracks (as OSC and MCP generate do): written"
+                            " into its file when it is closed, imported by Ardour's hook when it is open")
+    gen.add_argument("--extend", action="store_true", help="with --into: allow bars past the song's end")
+    gen.add_argument("--ack-timeout", type=float, default=None,
+                     help="with --into: seconds to wait for Ardour to import (session open in Ardour)")
     gen.add_argument("--session", help="fit the locked tracks of this Ardour session (its tempo, key, chords)")
     gen.add_argument("--seed", type=int, default=0)
     gen.add_argument("--engine", default=None, help="engine name (default: arranger)")
-    gen.add_argument("--temperature", type=float, default=0.5, help="0 plain .. 1 adventurous")
-    gen.add_argument("--density", type=float, default=0.5, help="0 sparse .. 1 busy")
-    gen.add_argument("--complexity", type=float, default=0.5, help="0 simple .. 1 intricate")
+    gen.add_argument("--temperature", type=float, default=None, help="0 plain .. 1 adventurous (default: the style's)")
+    gen.add_argument("--density", type=float, default=None, help="0 sparse .. 1 busy (default: the style's)")
+    gen.add_argument("--complexity", type=float, default=None, help="0 simple .. 1 intricate (default: the style's)")
     gen.add_argument("--swing", type=float, default=None, help="0 straight .. 1 triplet (default: the style's)")
     gen.add_argument("--sample-rate", type=int, default=48000, help="without --session")
     gen.add_argument("--loudness", type=float, default=-23.0,
@@ -459,14 +360,15 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--json", action="store_true")
     gen.set_defaults(func=cmd_generate)
 
-    an = sub.add_parser("analyze", help="tempo, key, chords, groove and loudness of the locked tracks")
+    an = sub.add_parser("analyze", parents=[common],
+                        help="tempo, key (from pitched tracks), chords, groove and loudness of the song")
     an.add_argument("path")
-    an.add_argument("--tracks", help="comma-separated track names (default: the locked tracks, else all)")
+    an.add_argument("--tracks", help="comma-separated track names (default: every track)")
     an.add_argument("--bars", help="bar range A-B (default: the whole session)")
     an.add_argument("--json", action="store_true")
     an.set_defaults(func=cmd_analyze)
 
-    mx = sub.add_parser("mixdown", help="render tracks to a stereo WAV as Ardour plays them")
+    mx = sub.add_parser("mixdown", parents=[common], help="render tracks to a stereo WAV as Ardour plays them")
     mx.add_argument("path")
     mx.add_argument("out", help="the WAV file to write")
     mx.add_argument("--tracks", help="comma-separated track names (default: all audio tracks)")
@@ -475,12 +377,18 @@ def build_parser() -> argparse.ArgumentParser:
     mx.set_defaults(func=cmd_mixdown)
 
     for name, locked in (("lock", True), ("unlock", False)):
-        sp = ss.add_parser(name, help=f"{name} TRACK: locked tracks are kept and generated around")
+        sp = ss.add_parser(name, parents=[common], help=f"{name} TRACK: locked tracks are kept and generated around")
         sp.add_argument("path")
         sp.add_argument("track")
         sp.add_argument("--role", choices=ROLES, help="also set the track's role")
         sp.add_argument("--json", action="store_true")
         sp.set_defaults(func=lambda a, locked=locked: cmd_lock(a, locked))
+    rl = ss.add_parser("role", parents=[common], help="set TRACK's role (what it is to the generator)")
+    rl.add_argument("path")
+    rl.add_argument("track")
+    rl.add_argument("role", choices=ROLES)
+    rl.add_argument("--json", action="store_true")
+    rl.set_defaults(func=cmd_role)
     return p
 
 

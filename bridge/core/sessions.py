@@ -1,0 +1,181 @@
+"""What can be done to a session, for every frontend alike: open it (inside the configured roots),
+describe it, add tracks and takes, choose takes, set roles and locks, render it, analyse it.
+
+One decision for every frontend: a change to roles and locks goes beside the XML (the overlay) while
+Ardour has the session open, and into the XML when it is closed; audio edits of an open session are
+refused (Ardour's next save would overwrite them; deliveries go through its hook instead).
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from pathlib import Path
+from typing import Any
+
+from bridge.ardour import Clip, SessionEditor, read_session
+from bridge.ardour.live import overlay
+from bridge.ardour.live.procs import ardour_processes_in
+from bridge.ardour.model import Session, Track
+from bridge.ardour.paths import check_inside
+from bridge.ardour.reader import find_session_file
+from bridge.core.config import Config
+from bridge.errors import InvalidInput
+from bridge.roles import ROLES
+
+
+def is_open_in_ardour(session_file: Path) -> bool:
+    return bool(ardour_processes_in(Path(session_file).parent))
+
+
+def written(result: Any, message: str) -> dict[str, Any]:
+    return {"ok": True, "message": message, "file": str(result.file),
+            "backup": str(result.backup) if result.backup else None,
+            "created": [str(p) for p in result.created]}
+
+
+class Sessions:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def file(self, path: str) -> Path:
+        if not isinstance(path, str) or not path or "\x00" in path:
+            raise InvalidInput("a session path must be a non-empty string")
+        return check_inside(find_session_file(Path(path).expanduser()), self.config.session_roots)
+
+    def file_in_roots(self, path: Path) -> Path:
+        """A path (a new session folder, say) resolved and refused unless inside the roots."""
+        return check_inside(path, self.config.session_roots)
+
+    def open(self, path: str) -> Session:
+        return read_session(self.file(path))
+
+    def describe(self, path: str) -> dict[str, Any]:
+        s = self.open(path)
+        d = s.to_dict()
+        d["locked"] = [t.name for t in s.locked_tracks()]
+        return d
+
+    def text(self, path: str) -> str:
+        from bridge.core.show import show_text
+
+        return show_text(self.open(path))
+
+    def tracks_named(self, s: Session, names: list[str] | None) -> list[Track] | None:
+        return [s.track(n) for n in names] if names else None
+
+    # -- bars ------------------------------------------------------------------------------------
+
+    @staticmethod
+    def sample_of_bar(s: Session, bar: float) -> int:
+        """The sample where ``bar`` starts (1 = the first bar; fractions are parts of the bar)."""
+        if isinstance(bar, bool) or not isinstance(bar, int | float) or not math.isfinite(bar):
+            raise InvalidInput(f"bar {bar!r} is not a number")
+        if bar < 1:
+            raise InvalidInput(f"bar {bar:g} is before the first bar (bars count from 1)")
+        if bar > 100_000:
+            raise InvalidInput(f"bar {bar:g} is past bar 100000, further than Ardour's timeline goes in practice")
+        whole = int(bar)
+        q = s.tempo_map.quarters_at_bbt(whole)
+        if bar != whole:
+            q += (bar - whole) * s.tempo_map.meter_at_quarters(q).bar_quarters
+        return s.tempo_map.samples_at_quarters(q)
+
+    # -- changes ---------------------------------------------------------------------------------
+
+    def add_track(self, path: str, name: str, wav: str, bar: float = 1.0, role: str | None = None,
+                  locked: bool = False, resample: bool = False, allow_missing: bool = False) -> dict[str, Any]:
+        s = self.open(path)
+        ed = SessionEditor(s, resample=resample, allow_missing_sources=allow_missing)
+        ed.add_audio_track(name, [Clip(Path(wav), self.sample_of_bar(s, bar))], role=role, locked=locked)
+        made = ed.result.names.get(name, name)
+        result = ed.commit()
+        return {**written(result, f"added track {made!r} at bar {bar:g}"), "track": made}
+
+    def add_take(self, path: str, track: str, wav: str, bar: float = 1.0, name: str | None = None,
+                 resample: bool = False, allow_missing: bool = False) -> dict[str, Any]:
+        s = self.open(path)
+        ed = SessionEditor(s, resample=resample, allow_missing_sources=allow_missing)
+        pid = ed.add_take(track, [Clip(Path(wav), self.sample_of_bar(s, bar))], take_name=name)
+        return {**written(ed.commit(), f"track {track!r} now plays a new take (playlist {pid}); the previous take"
+                                       " stays in the session"), "playlist": pid}
+
+    def use_take(self, path: str, track: str, take: str) -> dict[str, Any]:
+        s = self.open(path)
+        ed = SessionEditor(s, allow_missing_sources=True)
+        pid = ed.use_take(s.track(track).name, take)
+        return {**written(ed.commit(), f"track {track!r} now plays take {take!r} (playlist {pid})"), "playlist": pid}
+
+    def set_tracks(self, path: str, tracks: list[str], role: str | None = None,
+                   locked: bool | None = None) -> dict[str, Any]:
+        if not tracks or not all(isinstance(t, str) for t in tracks):
+            raise InvalidInput("name at least one track")
+        if role is not None and role not in ROLES:
+            raise InvalidInput(f"role must be one of {', '.join(ROLES)}")
+        s = self.open(path)
+        targets = [s.track(name) for name in tracks]
+        if is_open_in_ardour(s.file):
+            # Ardour would overwrite the XML on its next save: keep the change beside it
+            overlay.set_entries(s.folder, {t.id: {**({"role": role} if role is not None else {}),
+                                                  **({"locked": locked} if locked is not None else {})}
+                                           for t in targets})
+            where = "beside the session (Ardour has it open; it applies at once and moves into the file later)"
+        else:
+            ed = SessionEditor(s, allow_missing_sources=True)
+            for t in targets:
+                ed.set_role(t.name, role=role, locked=locked)  # folds in what the overlay held
+            ed.commit()
+            where = "in the session file"
+        s2 = read_session(s.file)
+        names = {t.name for t in targets}
+        return {"tracks": [{"name": t.name, "role": t.role, "locked": t.locked} for t in s2.tracks if t.name in names],
+                "stored": where}
+
+    def takes(self, path: str, track: str) -> dict[str, Any]:
+        s = self.open(path)
+        t = s.track(track)
+        return {"track": t.name, "active": s.playlist_of(t).name if s.playlist_of(t) else None,
+                "takes": [{"name": p.name, "id": p.id, "regions": len(p.regions), "active": p.id == t.playlist_id}
+                          for p in s.takes_of(t)]}
+
+    # -- listening -------------------------------------------------------------------------------
+
+    def mixdown(self, path: str, out: Path | None, tracks: list[str] | None = None,
+                bars: tuple[int, int] | None = None, force: bool = False) -> dict[str, Any]:
+        """The session (or some tracks, some bars) as Ardour plays it, as a WAV: at ``out``, or in
+        the data folder's previews when ``out`` is None."""
+        import soundfile as sf
+
+        from bridge.audio.analysis import bar_range
+        from bridge.audio.features import integrated_loudness
+        from bridge.audio.mixdown import render
+
+        s = self.open(path)
+        chosen = self.tracks_named(s, tracks)
+        if out is None:
+            out = self.config.data_dir / "previews" / f"{s.snapshot}-{uuid.uuid4().hex[:8]}.wav"
+            out.parent.mkdir(parents=True, exist_ok=True)
+        else:
+            if out.suffix.lower() != ".wav":
+                raise InvalidInput(f"{out.name}: the mixdown is written as WAV; name it .wav")
+            if out.exists() and not force:
+                raise InvalidInput(f"{out} exists; pass --force to replace it")
+        start = end = None
+        if bars is not None:
+            start, end, _, _ = bar_range(s, bars)
+        audio = render(s, chosen, start, end)
+        tmp = out.with_name(f".{out.name}.resonant-tmp")
+        sf.write(str(tmp), audio, s.sample_rate, subtype="PCM_24", format="WAV")
+        tmp.replace(out)
+        lufs = integrated_loudness(audio, s.sample_rate)
+        return {"wav": str(out), "seconds": round(len(audio) / s.sample_rate, 3), "sample_rate": s.sample_rate,
+                "loudness_lufs": round(lufs, 2) if lufs is not None else None,
+                "tracks": [t.name for t in (chosen or s.tracks) if t.kind == "audio"]}
+
+    def analysis(self, path: str, bars: tuple[int, int] | None = None, tracks: list[str] | None = None):
+        from bridge.audio.analysis import analyze
+
+        s = self.open(path)
+        return analyze(s, self.tracks_named(s, tracks), bars)
