@@ -5,7 +5,8 @@ the other majors from Debian chroots (``scripts/ardour-chroot``).
 Tests that need Ardour skip with a reason when its tools are missing, except in CI
 (``CI=true``), where a missing Ardour is a failure: CI must test against the real thing.
 Ardour 8/9's tools sometimes abort at exit after doing their work (rc -6 in the MIDNAM loader
-thread): a run counts by its output, and a run that aborted before its output is retried once.
+thread) or hang there: a run counts by its output, a tool still running after its work is stopped,
+and a run that aborted or hung before its output is retried once.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import pytest
 import soundfile as sf
 
 from bridge.ardour.programs import ArdourInstall, find_ardour, installed
+from bridge.ardour.runtool import run_tool, wav_complete
 
 LUA = Path(__file__).parent / "lua"
 REPO = Path(__file__).resolve().parents[1]
@@ -110,17 +112,21 @@ def mount(a: ArdourInstall) -> None:
 
 
 def run(a: ArdourInstall, argv: list[str], env: dict[str, str] | None = None, timeout: float = 180,
-        done: Callable[[subprocess.CompletedProcess], bool] | None = None) -> str:
-    """Run one of Ardour's programs; an abort after the work (``done``) counts as success."""
+        done: Callable[[subprocess.CompletedProcess], bool] | None = None,
+        finished: Callable[[], bool] | None = None) -> str:
+    """Run one of Ardour's programs; an abort after the work (``done``) counts as success, and a
+    tool still running once ``finished()`` has held for a few seconds is stopped (runtool.py)."""
     mount(a)
     for attempt in range(2):
         cmd, full_env = a.command(argv, env)
-        proc = subprocess.run(cmd, env=full_env, capture_output=True, text=True, timeout=timeout, errors="replace")
-        if proc.returncode == 0 or (done is not None and done(proc)):
+        r = run_tool(cmd, full_env, timeout, finished)
+        proc = subprocess.CompletedProcess(cmd, r.returncode if r.returncode is not None else -9, r.stdout, r.stderr)
+        if r.returncode == 0 or r.stopped_after_work or (done is not None and done(proc)):
             return proc.stdout + proc.stderr
-        if proc.returncode not in _ABORTS or attempt:
+        if not (r.timed_out or proc.returncode in _ABORTS) or attempt:
             break
-    raise AssertionError(f"{argv[0]} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    why = "timed out" if r.timed_out else f"failed ({proc.returncode})"
+    raise AssertionError(f"{argv[0]} {why}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
 
 
 # Ardour prints these on every headless start; anything else marked as a warning or error counts.
@@ -217,9 +223,16 @@ def export(folder: Path, snapshot: str, out: Path, ardour: ArdourInstall | None 
     if out.exists():
         out.unlink()
     run(a, [a.tool("export"), "-o", str(out), str(folder), snapshot], timeout=300,
-        done=lambda _: out.is_file() and out.stat().st_size > 44)
+        done=lambda _: out.is_file() and out.stat().st_size > 44, finished=wav_complete(out, _range(folder, snapshot)))
     data, rate = sf.read(str(out), always_2d=True)
     return data, rate
+
+
+def _range(folder: Path, snapshot: str) -> int:
+    from bridge.ardour import read_session
+
+    s = read_session(folder / f"{snapshot}.ardour")
+    return (s.session_range[1] - s.session_range[0]) if s.session_range else 1
 
 
 def folder_state(folder: Path) -> dict[str, bytes | None]:

@@ -7,7 +7,6 @@ mixdown, which nulls against Ardour's export), and a summary of where everything
 
 from __future__ import annotations
 
-import subprocess
 import time
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bridge.ardour.programs import find_ardour
+from bridge.ardour.runtool import run_tool, wav_complete
 from bridge.core.newsession import create
 
 DEMO_PROMPT = "lo-fi hip hop in D minor, Rhodes, laid back"
@@ -36,10 +36,11 @@ def run_demo(folder: Path | None, console: Console | None = None) -> dict:
         by = "the bridge's mixdown (Ardour's export tool is not installed)"
         if ardour is not None and not ardour.missing_tools():
             by = f"{ardour.label} ({Path(ardour.tool('export')).name})"
-            # the export tools can abort at exit after writing a good file: the file is what counts
+            # the export tools can abort or hang at exit after writing a good file: the file is what counts
             cmd, env = ardour.command([ardour.tool("export"), "-o", str(mix), str(folder), folder.name])
+            frames = _range_frames(folder)
             for _ in range(2):
-                subprocess.run(cmd, env=env, capture_output=True, timeout=600)
+                run_tool(cmd, env, timeout=300, done=wav_complete(mix, frames))
                 if mix.is_file() and mix.stat().st_size > 44:
                     break
         if not mix.is_file() or mix.stat().st_size <= 44:
@@ -55,3 +56,10 @@ def run_demo(folder: Path | None, console: Console | None = None) -> dict:
     return {"session": str(result.session), "mix": str(mix), "rendered_by": by, "key": result.key,
             "tempo_bpm": result.tempo_bpm, "mix_lufs": result.mix_lufs, "tracks": [t["track"] for t in result.tracks],
             "seconds": round(time.perf_counter() - t0, 1)}
+
+
+def _range_frames(folder: Path) -> int:
+    from bridge.ardour import read_session
+
+    s = read_session(folder)
+    return (s.session_range[1] - s.session_range[0]) if s.session_range else 1
