@@ -235,10 +235,18 @@ def _range(folder: Path, snapshot: str) -> int:
     return (s.session_range[1] - s.session_range[0]) if s.session_range else 1
 
 
+# The one thing a refused or failed write may leave: the empty lock file bridge processes take turns
+# on (files.session_lock), made the first time one of them is about to write. Deleting it again
+# would let two writers hold "the" lock at once, so it stays; it holds nothing of the user's.
+LOCK_PLUMBING = {".resonant", ".resonant/lock"}
+
+
 def folder_state(folder: Path) -> dict[str, bytes | None]:
     """Every file's bytes and every directory, to show that a folder did not change at all."""
     state: dict[str, bytes | None] = {}
     for p in sorted(folder.rglob("*")):
         rel = str(p.relative_to(folder))
+        if rel in LOCK_PLUMBING and (p.is_file() and p.stat().st_size == 0 or p.is_dir()):
+            continue
         state[rel] = p.read_bytes() if p.is_file() else None
     return state

@@ -25,6 +25,7 @@ def test_post_publishes_files_then_manifest_then_index(tmp_path: Path) -> None:
     wav = tmp_path / "s.wav"
     sf.write(str(wav), np.zeros((4800, 2)), 48000)
     folder = tmp_path / "S"
+    folder.mkdir()
     manifest = inbox.post(folder, "j1", "regenerate", [(wav, _drop(take='Bass "x"/1'))], "osc.udp://127.0.0.1:9")
     m = json.loads(manifest.read_text())
     assert m["job"] == "j1" and m["reply"] == "osc.udp://127.0.0.1:9" and m["version"] == inbox.MANIFEST_VERSION

@@ -118,7 +118,9 @@ def test_an_assistant_session(song: Path, tmp_path: Path) -> None:
 BAD = [
     ("describe_session", {}, "session"),
     ("describe_session", {"session": 5}, "session"),
-    ("describe_session", {"session": "/no/such/session"}, "session_not_found"),
+    # outside the roots: refused as such, telling nothing about what is there
+    ("describe_session", {"session": "/no/such/session"}, "unsafe_path"),
+    ("describe_session", {"session": "{song}/../no-such-session"}, "session_not_found"),
     ("describe_session", {"session": "{song}/../../etc"}, ""),
     ("set_tracks", {"session": "{song}", "tracks": []}, "tracks"),
     ("set_tracks", {"session": "{song}", "tracks": ["Keys"]}, "locked and/or role"),

@@ -6,10 +6,10 @@ from __future__ import annotations
 import math
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import soundfile as sf
@@ -76,26 +76,35 @@ def unique_name(stem: str, taken: set[str], ext: str = ".wav") -> str:
     return name
 
 
-def place_audio(info: AudioInfo, target: Path, session_rate: int) -> None:
-    """Copy (or resample) ``info.path`` to ``target``, atomically, never replacing a file."""
-    if target.exists():
-        raise AudioFileError(f"{target} already exists; refusing to overwrite it")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".resonant-tmp", dir=target.parent)
-    os.close(fd)
-    try:
-        if info.sample_rate == session_rate:
-            shutil.copyfile(info.path, tmp)
-        else:
-            _resample_file(info, Path(tmp), session_rate)
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        # link() fails if the target appeared meanwhile, where rename() would replace it.
-        os.link(tmp, target)
-    finally:
-        os.unlink(tmp)
+def place_audio(info: AudioInfo, target: Path, session_rate: int, within: Path | None = None) -> None:
+    """Copy (or resample) ``info.path`` to ``target``, atomically, never replacing a file; with
+    ``within`` (the session folder) no symlink below it is followed on the way to ``target``."""
+    from bridge.ardour.files import dir_of, tmp_name
+
+    with dir_of(target, within, mode=0o755) as dfd:
+        try:
+            os.stat(target.name, dir_fd=dfd, follow_symlinks=False)
+            raise AudioFileError(f"{target} already exists; refusing to overwrite it")
+        except FileNotFoundError:
+            pass
+        tmp = tmp_name(target.name)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644, dir_fd=dfd)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                if info.sample_rate == session_rate:
+                    with open(info.path, "rb") as src:
+                        shutil.copyfileobj(src, out, 1 << 20)
+                else:
+                    _resample_file(info, out, session_rate)
+                out.flush()
+                os.fsync(out.fileno())
+            # link() fails if the target appeared meanwhile, where rename() would replace it.
+            os.link(tmp, target.name, src_dir_fd=dfd, dst_dir_fd=dfd, follow_symlinks=False)
+        finally:
+            os.unlink(tmp, dir_fd=dfd)
 
 
-def _resample_file(info: AudioInfo, out: Path, rate: int) -> None:
+def _resample_file(info: AudioInfo, out: BinaryIO, rate: int) -> None:
     from scipy.signal import resample_poly
 
     data, _ = sf.read(str(info.path), dtype="float64", always_2d=True)
@@ -106,4 +115,4 @@ def _resample_file(info: AudioInfo, out: Path, rate: int) -> None:
     subtype = info.subtype if info.subtype in ("PCM_16", "PCM_24", "PCM_32", "FLOAT") else "FLOAT"
     if subtype.startswith("PCM"):
         y = np.clip(y, -1.0, 1.0)
-    sf.write(str(out), y.astype(np.float32), rate, subtype=subtype, format="WAV")
+    sf.write(out, y.astype(np.float32), rate, subtype=subtype, format="WAV")

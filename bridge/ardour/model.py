@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bridge.ardour.tempo import TempoMap
-from bridge.errors import MissingSource, UnknownTrack
+from bridge.errors import MissingSource, UnknownTrack, UnsafePath
 
 DEFAULT_FADE_SAMPLES = 64  # Ardour's default region fade (§8.2)
 
@@ -29,6 +29,7 @@ class Source:
     path: Path | None = None  # resolved file, None when not found
     ambiguous: list[Path] = field(default_factory=list)  # more than one match in the search path
     nested: bool = False  # a compound region's playlist source (§7.3)
+    outside: bool = False  # its file would be outside the session roots: never read
 
     @property
     def missing(self) -> bool:
@@ -99,20 +100,6 @@ class Region:
     def end(self) -> int:
         """One past the last sample."""
         return self.position + self.length
-
-
-def assign_layers(regions: list[Region]) -> None:
-    """Ardour's manual layer model: in ``layering-index`` order, each region goes directly above
-    the highest layer among the regions it overlaps (§9.2). Layers are not stored in the file."""
-    placed: list[tuple[int, int, int]] = []  # (position, end, layer)
-    for r in sorted(regions, key=lambda r: r.layering_index):
-        pos, end = r.position, r.position + r.length
-        layer = 0
-        for p_pos, p_end, p_layer in placed:
-            if p_pos < end and pos < p_end and p_layer >= layer:
-                layer = p_layer + 1
-        r.layer = layer
-        placed.append((pos, end, layer))
 
 
 @dataclass(slots=True)
@@ -251,6 +238,13 @@ class Session:
 
     def require_sources(self, tracks: list[Track] | None = None) -> None:
         missing = self.missing_sources(tracks)
+        outside = sorted({s.name for s in missing if s.outside})
+        if outside:
+            raise UnsafePath(
+                f"session {self.name!r} uses audio/MIDI files outside the allowed session roots: {', '.join(outside)}."
+                " The bridge reads nothing outside the roots: copy the files into the session (Ardour:"
+                " Session > Clean-up, or import them again with 'copy files to session'), or add their folder"
+                " to [sessions] roots")
         if missing:
             names = ", ".join(sorted({s.name for s in missing}))
             raise MissingSource(
@@ -304,4 +298,4 @@ class Session:
         if s is None:
             return {"id": sid, "missing": True}
         return {"id": s.id, "name": s.name, "path": str(s.path) if s.path else None,
-                "channel": s.channel, "gain": s.gain, "missing": s.missing}
+                "channel": s.channel, "gain": s.gain, "missing": s.missing, "outside_roots": s.outside}

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from lxml import etree
 
+from bridge.ardour.layers import assign_layers
 from bridge.ardour.live import overlay
 from bridge.ardour.model import (
     DEFAULT_CURVE,
@@ -24,7 +25,6 @@ from bridge.ardour.model import (
     Session,
     Source,
     Track,
-    assign_layers,
 )
 from bridge.ardour.roles import guess_role
 from bridge.ardour.tempo import TempoMap, read_tempo_map
@@ -77,7 +77,9 @@ def find_session_file(path: str | os.PathLike[str]) -> Path:
     raise SessionNotFound(f"{p} does not exist")
 
 
-def read_session(path: str | os.PathLike[str]) -> Session:
+def read_session(path: str | os.PathLike[str], roots: Sequence[Path] | None = None) -> Session:
+    """The session at ``path``. With ``roots``, audio and MIDI files outside them (absolute source
+    paths, search paths, symlinks) are not looked at: their sources read as outside the roots."""
     file = find_session_file(path)
     try:
         st = file.stat()
@@ -86,13 +88,13 @@ def read_session(path: str | os.PathLike[str]) -> Session:
         data = file.read_bytes()
     except OSError as e:
         raise SessionNotFound(f"cannot read {file}: {e.strerror}") from None
-    session = parse_session(data, file)
+    session = parse_session(data, file, roots)
     session.fingerprint = Fingerprint.of(data, st)
     overlay.apply(session)  # roles and locks set while Ardour had the session open
     return session
 
 
-def parse_session(data: bytes, file: Path) -> Session:
+def parse_session(data: bytes, file: Path, roots: Sequence[Path] | None = None) -> Session:
     try:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as e:
@@ -116,7 +118,7 @@ def parse_session(data: bytes, file: Path) -> Session:
 
     interchange = _interchange(file.parent)
     config = {o.get("name"): o.get("value", "") for o in sections.get("Config", ()) if o.tag == "Option"}
-    sources = _read_sources(sections["Sources"], sections["Regions"], interchange, config, file.parent)
+    sources = _read_sources(sections["Sources"], sections["Regions"], interchange, config, file.parent, roots)
     playlists: dict[str, Playlist] = {}
     for section, unused in (("Playlists", False), ("UnusedPlaylists", True)):
         for pl in sections.get(section, ()):
@@ -238,8 +240,16 @@ def _search_dirs(kind: str, interchange: Path, config: dict[str, str], folder: P
 
 
 def _read_sources(node: etree._Element, regions: etree._Element, interchange: Path,
-                  config: dict[str, str], folder: Path) -> dict[str, Source]:
+                  config: dict[str, str], folder: Path, roots: Sequence[Path] | None = None) -> dict[str, Source]:
     listings: dict[Path, set[str]] = {}
+    real_roots = [os.path.realpath(r) for r in roots] if roots else None
+
+    def allowed(p: Path | str) -> bool:
+        """Inside the roots (symlinks followed); decided before anything there is looked at."""
+        if real_roots is None:
+            return True
+        r = os.path.realpath(p)
+        return any(r == root or r.startswith(root.rstrip("/") + "/") for root in real_roots)
 
     def listing(d: Path) -> set[str]:
         if d not in listings:
@@ -260,15 +270,24 @@ def _read_sources(node: etree._Element, regions: etree._Element, interchange: Pa
         name = el.get("name", "")
         origin = el.get("origin", "")
         src = Source(sid, name, kind, _int(el, "channel", 0), origin, _float(el, "gain", 1.0))
-        if os.path.isabs(origin):
-            src.path = Path(origin) if os.path.exists(origin) else None
-        elif os.path.isabs(name):
-            src.path = Path(name) if os.path.exists(name) else None
+        absolute = origin if os.path.isabs(origin) else name if os.path.isabs(name) else None
+        if absolute is not None:
+            if not allowed(absolute):
+                src.outside = True
+            else:
+                src.path = Path(absolute) if os.path.exists(absolute) else None
         elif name:
-            hits = [d / name for d in _search_dirs(kind, interchange, config, folder) if name in listing(d)]
-            src.path = hits[0] if hits else None
-            if len(hits) > 1:
-                src.ambiguous = hits
+            dirs = _search_dirs(kind, interchange, config, folder)
+            usable = [d for d in dirs if allowed(d)]
+            hits = [d / name for d in usable if name in listing(d)]
+            if hits and not allowed(hits[0]):
+                src.outside = True  # a symlink in the session pointing out of the roots
+            elif hits:
+                src.path = hits[0]
+                if len(hits) > 1:
+                    src.ambiguous = hits
+            elif len(usable) < len(dirs):
+                src.outside = True  # only a search path outside the roots could hold it
         out[sid] = src
     # Compound regions keep their sources inside the whole-file region (§7.3).
     for nested in regions.iter("NestedSource"):

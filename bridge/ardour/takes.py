@@ -16,11 +16,13 @@ audio alone), never an error.
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
 
-from bridge.ardour.files import atomic_write, session_lock
+from bridge.ardour.files import atomic_write, open_dir, read_within, session_lock
+from bridge.errors import UnsafePath
 
 TAKES_DIR = ".resonant/takes"
 LEGACY_MIDI_DIR = ".resonant/midi"  # before recipes: <audio file stem>.mid
@@ -46,17 +48,27 @@ def _dir(folder: Path) -> Path:
     return Path(folder) / TAKES_DIR
 
 
-def _read_json(path: Path) -> Any:
+def _names(folder: Path) -> list[str]:
     try:
-        if path.stat().st_size > MAX_RECIPE_BYTES:
-            return None
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
+        fd = open_dir(Path(folder), TAKES_DIR)
+    except (OSError, UnsafePath):
+        return []
+    try:
+        return os.listdir(fd)
+    finally:
+        os.close(fd)
+
+
+def _read_json(folder: Path, path: Path) -> Any:
+    data = read_within(folder, path, MAX_RECIPE_BYTES)
+    try:
+        return json.loads(data) if data is not None else None
+    except ValueError:
         return None
 
 
 def _index(folder: Path) -> dict[str, str]:
-    data = _read_json(_dir(folder) / "index.json")
+    data = _read_json(folder, _dir(folder) / "index.json")
     return {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)} \
         if isinstance(data, dict) else {}
 
@@ -64,28 +76,28 @@ def _index(folder: Path) -> dict[str, str]:
 def remember(folder: Path, key: str, recipe: dict[str, Any], midi: bytes | None, sources: list[str]) -> None:
     """Keep a delivered take's recipe and notes, and index its source names."""
     d = _dir(folder)
-    d.mkdir(parents=True, exist_ok=True)
     with session_lock(folder):
-        atomic_write(d / f"{key}.json", json.dumps(recipe, indent=1, default=str).encode())
+        atomic_write(d / f"{key}.json", json.dumps(recipe, indent=1, default=str).encode(), within=folder)
         if midi:
-            atomic_write(d / f"{key}.mid", midi)
+            atomic_write(d / f"{key}.mid", midi, within=folder)
         index = _index(folder)
         for s in sources:
             if s:
                 index[source_stem(s)] = key
-        atomic_write(d / "index.json", json.dumps(index, indent=1, sort_keys=True).encode())
+        atomic_write(d / "index.json", json.dumps(index, indent=1, sort_keys=True).encode(), within=folder)
 
 
 def add_sources(folder: Path, key: str, sources: list[str]) -> None:
     """Index names Ardour gave the take's sources after the fact (the hook's acknowledgement)."""
-    if not sources or not (_dir(folder) / f"{key}.json").is_file():
+    if not sources or not _read_json(folder, _dir(folder) / f"{key}.json"):
         return
     with session_lock(folder):
         index = _index(folder)
         for s in sources:
             if s:
                 index[source_stem(s)] = key
-        atomic_write(_dir(folder) / "index.json", json.dumps(index, indent=1, sort_keys=True).encode())
+        atomic_write(_dir(folder) / "index.json", json.dumps(index, indent=1, sort_keys=True).encode(),
+                     within=folder)
 
 
 def key_for_source(folder: Path, name: str, role: str | None = None) -> str | None:
@@ -95,7 +107,7 @@ def key_for_source(folder: Path, name: str, role: str | None = None) -> str | No
     if stem in index:
         return index[stem]
     for m in _JOB.finditer(stem):
-        cands = sorted(p.stem for p in _dir(folder).glob(f"{m.group(1)}-*.json")) if _dir(folder).is_dir() else []
+        cands = sorted(n[:-5] for n in _names(folder) if n.startswith(f"{m.group(1)}-") and n.endswith(".json"))
         if role and f"{m.group(1)}-{role}" in cands:
             return f"{m.group(1)}-{role}"
         if len(cands) == 1:
@@ -110,17 +122,12 @@ def recall(folder: Path, source_names: list[str], role: str | None = None) -> tu
         key = key_for_source(folder, name, role)
         if key is None:
             continue
-        recipe = _read_json(_dir(folder) / f"{key}.json")
-        try:
-            midi = (_dir(folder) / f"{key}.mid").read_bytes()
-        except OSError:
-            midi = None
+        recipe = _read_json(folder, _dir(folder) / f"{key}.json")
+        midi = read_within(folder, _dir(folder) / f"{key}.mid", MAX_RECIPE_BYTES)
         if isinstance(recipe, dict) or midi:
             return (recipe if isinstance(recipe, dict) else None), midi
     for name in source_names:
-        legacy = Path(folder) / LEGACY_MIDI_DIR / (Path(name).stem + ".mid")
-        try:
-            return None, legacy.read_bytes()
-        except OSError:
-            continue
+        legacy = read_within(folder, Path(folder) / LEGACY_MIDI_DIR / (Path(name).stem + ".mid"), MAX_RECIPE_BYTES)
+        if legacy is not None:
+            return None, legacy
     return None, None

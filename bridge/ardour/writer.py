@@ -17,9 +17,9 @@ from pathlib import Path
 
 from lxml import etree
 
-from bridge.ardour import xmlparts
+from bridge.ardour import leftovers, xmlparts
 from bridge.ardour.audiofiles import AudioInfo, check_rate, inspect_audio, place_audio, unique_name
-from bridge.ardour.files import backup, fsync_dir, session_lock
+from bridge.ardour.files import backup, fsync_dir, session_lock, tmp_name
 from bridge.ardour.model import Session
 from bridge.ardour.names import check_track_name, file_stem_for, first_playlist_name, route_name, session_major
 from bridge.ardour.safety import check_unchanged, check_writable
@@ -337,11 +337,15 @@ class SessionEditor:
         body = etree.tostring(self.root.getroottree(), encoding="UTF-8", xml_declaration=False)
         return b'<?xml version="1.0" encoding="UTF-8"?>\n' + body + b"\n"
 
+    def check_commit(self) -> None:
+        """What ``commit()`` refuses before it takes the lock, checked without writing anything."""
+        if not self.allow_missing_sources:
+            self.session.require_sources()
+        check_writable(self.session)
+
     def commit(self) -> WriteResult:
         s = self.session
-        if not self.allow_missing_sources:
-            s.require_sources()
-        check_writable(s)
+        self.check_commit()
         with session_lock(s.folder):
             result = self._commit_locked()
         if self._roles_written:
@@ -352,6 +356,7 @@ class SessionEditor:
 
     def _commit_locked(self) -> WriteResult:
         s = self.session
+        leftovers.clean(s.folder)  # what a killed bridge process left here, removed before we add to it
         check_unchanged(s)
         data = self.serialize()
         # Our own output must read back before it replaces the user's file.
@@ -359,50 +364,59 @@ class SessionEditor:
 
         parse_session(data, s.file)
         created: list[Path] = []
-        made_dirs: list[Path] = []
-        tmp: Path | None = None
+        tmp: str | None = None
+        new_dirs = [d for d in (s.folder / "interchange", s.interchange, s.audio_dir)
+                    if self._imports and not os.path.lexists(d)]
+        intent = leftovers.Intent(s.folder, [imp.target for imp in self._imports]) if self._imports else None
+        folder_fd = os.open(s.folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         try:
-            if self._imports:
-                for d in (s.folder / "interchange", s.interchange, s.audio_dir):
-                    if not d.exists():
-                        d.mkdir()
-                        made_dirs.append(d)
             for imp in self._imports:
-                place_audio(imp.info, imp.target, s.sample_rate)
+                place_audio(imp.info, imp.target, s.sample_rate, within=s.folder)
                 created.append(imp.target)
-            tmp = self._write_tmp(data)
+            tmp = self._write_tmp(folder_fd, data)
             self.result.backup = backup(s, s.document.data)
             # the last moment before the rename: Ardour may have opened the session, left a .pending,
             # or saved it while the audio was copied
             check_writable(s)
-            os.replace(tmp, s.file)
+            os.replace(tmp, s.file.name, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)
             tmp = None
         except BaseException:
             if tmp is not None:
-                tmp.unlink(missing_ok=True)
+                os.unlink(tmp, dir_fd=folder_fd)
             for p in created:
                 p.unlink(missing_ok=True)
-            for d in reversed(made_dirs):
+            for d in reversed(new_dirs):
                 try:
                     d.rmdir()
                 except OSError:
                     pass
             raise
+        finally:
+            os.close(folder_fd)
+            if intent is not None:
+                intent.close()
         fsync_dir(s.folder)
         self.result.created = created
         return self.result
 
-    def _write_tmp(self, data: bytes) -> Path:
-        import tempfile
-
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.session.file.name}.", suffix=".resonant-tmp",
-                                   dir=self.session.folder)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, self.session.file.stat().st_mode & 0o777)
-        return Path(tmp)
+    def _write_tmp(self, folder_fd: int, data: bytes) -> str:
+        """The new session file beside the old one (same mode), not yet in its place."""
+        name = tmp_name(self.session.file.name)
+        mode = self.session.file.stat().st_mode & 0o777
+        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, mode,
+                     dir_fd=folder_fd)
+        try:
+            os.fchmod(fd, mode)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        except BaseException:
+            os.close(fd)
+            os.unlink(name, dir_fd=folder_fd)
+            raise
+        os.close(fd)
+        return name
 
 
 def _max_id(root: etree._Element) -> int:

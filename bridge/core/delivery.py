@@ -21,13 +21,16 @@ from typing import Any
 import soundfile as sf
 
 from bridge.ardour import Clip, SessionEditor, read_session, takes
+from bridge.ardour.files import session_lock
 from bridge.ardour.live import inbox
 from bridge.ardour.model import Session
 from bridge.ardour.names import first_playlist_name, session_major
 from bridge.ardour.writer import next_take_name
-from bridge.core.sessions import is_open_in_ardour
-from bridge.errors import BridgeError
+from bridge.core.sessions import EDIT_ATTEMPTS, is_open_in_ardour
+from bridge.errors import BridgeError, SessionChangedOnDisk
 from bridge.roles import TRACK_NAMES
+
+WAITING_FOR_ARDOUR = "waiting for Ardour to import"  # the stage while the hook has the drop
 
 log = logging.getLogger("resonant.delivery")
 
@@ -130,10 +133,29 @@ class Deliverer:
                                              "take": first_playlist_name(name, ed.major), **where(st)})
             return ed, placed
 
-        ed, placed = await asyncio.to_thread(stage)
-        targets = [str(p) for p in ed.planned_files]
-        await self._stage(job.id, "writing the session", targets)
-        result = await asyncio.to_thread(ed.commit)
+        loop = asyncio.get_running_loop()
+
+        def announce(stage_name: str, files: list[str]) -> None:  # from the writing thread, in order
+            asyncio.run_coroutine_threadsafe(self._stage(job.id, stage_name, files), loop).result()
+
+        def write() -> tuple[Any, dict, list[str]]:
+            # read, plan and commit under the session lock, so other bridge processes wait their turn;
+            # a change by anything else in between (an Ardour save) means reading again: the take
+            # is planned anew on the session as it now is (its next free take name, its new tracks)
+            for attempt in range(EDIT_ATTEMPTS):
+                with session_lock(Path(job.session).parent):
+                    ed, placed = stage()
+                    targets = [str(p) for p in ed.planned_files]
+                    announce("writing the session", targets)
+                    try:
+                        return ed.commit(), placed, targets
+                    except SessionChangedOnDisk:
+                        if attempt == EDIT_ATTEMPTS - 1:
+                            raise
+                time.sleep(0.05 * (attempt + 1))
+            raise AssertionError("unreachable")
+
+        result, placed, targets = await asyncio.to_thread(write)
         await self._stage(job.id, "committed", targets)  # from here on, the session holds the stems
         placed["files"] = [str(p) for p in result.created]
         await self._keep(Path(job.session).parent, job.id, stems, [[Path(f).name] for f in targets], placed)
@@ -181,7 +203,7 @@ class Deliverer:
             manifest = await asyncio.to_thread(
                 inbox.post, folder, job.id, job.kind, list(zip([Path(s["wav"]) for s in stems], drops, strict=True)),
                 self.reply_address())
-            await self._stage(job.id, "waiting for Ardour to import", [])
+            await self._stage(job.id, WAITING_FOR_ARDOUR, [])
             ack = None
             while time.monotonic() - t0 < self.ack_timeout_s:
                 ack = await asyncio.to_thread(inbox.read_ack, folder, job.id)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bridge.core.config import Config
-from bridge.core.delivery import Deliverer, PartialDelivery
+from bridge.core.delivery import WAITING_FOR_ARDOUR, Deliverer, PartialDelivery
 from bridge.core.events import Event, JobProgress, JobStatus
 from bridge.engines.registry import available_engines
 from bridge.errors import BridgeError, InvalidInput
@@ -26,6 +26,18 @@ from bridge.jobs.worker import JobCancelled, Worker, job_dir
 
 log = logging.getLogger("resonant.jobs")
 COMMITTED = "committed"  # the stage a delivery reaches once the session holds the stems
+
+
+def _clean_folder(folder: Path) -> None:
+    from bridge.ardour import leftovers
+    from bridge.ardour.files import session_lock
+
+    try:
+        if folder.is_dir() and leftovers.clean(folder, dry_run=True):
+            with session_lock(folder, timeout_s=5):
+                leftovers.clean(folder)
+    except (BridgeError, OSError) as e:
+        log.warning("could not tidy %s after the restart: %s", folder, e)
 
 
 class Jobs:
@@ -53,11 +65,19 @@ class Jobs:
 
     async def recover(self) -> list[str]:
         """End what a previous process left active, with the truth: a delivery that had committed
-        (or whose files the session names) is done; anything else failed, and files a cut-off
-        delivery placed but never registered are removed."""
+        (or whose files the session names, or that Ardour acknowledged) is done; anything else failed,
+        and what a cut-off delivery left in the session (placed files never registered, temp files,
+        a drop still waiting in the inbox) is removed."""
         now = time.time()
         ended = []
+        folders: set[Path] = set()
         for job in await self.store.stale():
+            if job.session:
+                folders.add(Path(job.session).parent)
+            if job.status == "delivering" and job.stage == WAITING_FOR_ARDOUR:
+                await self._recover_from_inbox(job, now)
+                ended.append(job.id)
+                continue
             reached = job.status == "delivering" and self._reached_session(job)
             if reached:
                 await self.store.update(job.id, status="done", finished=now, progress=1.0, error=None, delivery={
@@ -71,7 +91,35 @@ class Jobs:
                                         " nothing was written to it"}[job.status]
                 await self.store.update(job.id, status="failed", error=reason, finished=now)
             ended.append(job.id)
+        for folder in folders:
+            await asyncio.to_thread(_clean_folder, folder)
         return ended
+
+    async def _recover_from_inbox(self, job: Job, now: float) -> None:
+        """A drop posted to Ardour's hook when the daemon stopped: what Ardour answered, if it did."""
+        from bridge.ardour.live import inbox
+
+        folder = Path(job.session).parent
+        ack = await asyncio.to_thread(inbox.read_ack, folder, job.id)
+        if ack is not None and ack["status"] == "ok":
+            tracks = [{"track": p.get("track"), "take": p.get("take")} for _, p in sorted(ack["placed"].items())]
+            await self.store.update(job.id, status="done", finished=now, progress=1.0, error=None, stage=COMMITTED,
+                                    delivery={"method": "ardour", "recovered": True, "tracks": tracks,
+                                              "note": "Ardour imported the stems while the daemon was stopped"})
+            await asyncio.to_thread(inbox.withdraw, folder, job.id)
+        elif ack is not None and ack["status"] == "partial":
+            tracks = [{"track": p.get("track"), "take": p.get("take")} for _, p in sorted(ack["placed"].items())]
+            await self.store.update(job.id, status="failed", finished=now, stage="partial", delivery={
+                "method": "ardour", "partial": True, "recovered": True, "tracks": tracks},
+                error=f"Ardour imported only part of the stems ({ack['detail'] or 'no reason given'})")
+            await asyncio.to_thread(inbox.withdraw, folder, job.id, True)
+        else:
+            # withdrawn, so that Ardour does not import a take nobody is waiting for any more
+            await asyncio.to_thread(inbox.withdraw, folder, job.id)
+            why = ack["detail"] if ack else "Ardour had not imported them yet"
+            await self.store.update(job.id, status="failed", finished=now, error=(
+                f"the daemon stopped while Ardour was importing the stems ({why}); they were withdrawn and"
+                " nothing was added to the session"))
 
     @staticmethod
     def _session_text(job: Job) -> str:
@@ -125,6 +173,7 @@ class Jobs:
         self.check_engine(req)
         job = await self.store.create(kind, session, track, req, req["engine"])
         spec = {"session": session, "request": req, "regenerate": regen,
+                "roots": [str(r) for r in self.config.session_roots],
                 "out_dir": str(job_dir(self.config.data_dir, job.id))}
         try:
             future = self.worker.submit(job.id, spec)

@@ -200,7 +200,8 @@ class BridgeService:
         from bridge.core.stems import generate_to_folder
 
         file = str(self.session_file(session)) if session else None
-        return await asyncio.to_thread(generate_to_folder, Path(out), roles, file, force, progress, request)
+        return await asyncio.to_thread(generate_to_folder, Path(out), roles, file, force, progress, request,
+                                       self.config.session_roots)
 
     # -- Ardour ----------------------------------------------------------------------------------
 

@@ -9,19 +9,25 @@ refused (Ardour's next save would overwrite them; deliveries go through its hook
 from __future__ import annotations
 
 import math
+import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from bridge.ardour import Clip, SessionEditor, read_session
+from bridge.ardour.files import session_lock, tmp_name
 from bridge.ardour.live import overlay
 from bridge.ardour.live.procs import ardour_processes_in
 from bridge.ardour.model import Session, Track
-from bridge.ardour.paths import check_inside
+from bridge.ardour.paths import check_inside, check_path_length, outside
 from bridge.ardour.reader import find_session_file
 from bridge.core.config import Config
-from bridge.errors import InvalidInput
+from bridge.errors import InvalidInput, SessionChangedOnDisk, UnsafePath
 from bridge.roles import ROLES
+
+T = TypeVar("T")
+EDIT_ATTEMPTS = 5  # reads of a session an edit makes when something else keeps changing it
 
 
 def is_open_in_ardour(session_file: Path) -> bool:
@@ -43,14 +49,48 @@ class Sessions:
     def file(self, path: str) -> Path:
         if not isinstance(path, str) or not path or "\x00" in path:
             raise InvalidInput("a session path must be a non-empty string")
-        return check_inside(find_session_file(Path(path).expanduser()), self.config.session_roots)
+        given = Path(path).expanduser()
+        # the roots first, so that nothing about a path outside them shows in the answer
+        check_inside(given, self.config.session_roots)
+        found = find_session_file(given)
+        try:
+            return check_inside(found, self.config.session_roots)
+        except UnsafePath:
+            raise outside(path, self.config.session_roots) from None
 
     def file_in_roots(self, path: Path) -> Path:
         """A path (a new session folder, say) resolved and refused unless inside the roots."""
         return check_inside(path, self.config.session_roots)
 
     def open(self, path: str) -> Session:
-        return read_session(self.file(path))
+        return read_session(self.file(path), self.config.session_roots or None)
+
+    def audio_in(self, wav: str) -> Path:
+        """An audio file to import: inside the roots like everything else the bridge reads."""
+        if not isinstance(wav, str) or not wav or "\x00" in wav:
+            raise InvalidInput("an audio file path must be a non-empty string")
+        check_path_length(wav)
+        return check_inside(Path(wav).expanduser(), self.config.session_roots)
+
+    def edit(self, path: str, change: Callable[[Session], tuple[SessionEditor, T]]) -> tuple[Any, T]:
+        """Read, change and commit one session as one step: bridge processes take turns (the session
+        lock is held from the read to the rename), and a commit that finds the file changed by
+        something else (Ardour saved it, a tool rewrote it) reads it again and re-applies ``change``."""
+        file = self.file(path)
+        roots = self.config.session_roots or None
+        # first on a plain read, so that a refused request leaves no trace (not even the lock file)
+        ed, _ = change(read_session(file, roots))
+        ed.check_commit()
+        for attempt in range(EDIT_ATTEMPTS):
+            with session_lock(file.parent):
+                ed, out = change(read_session(file, roots))
+                try:
+                    return ed.commit(), out
+                except SessionChangedOnDisk:
+                    if attempt == EDIT_ATTEMPTS - 1:
+                        raise
+            time.sleep(0.05 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     def describe(self, path: str) -> dict[str, Any]:
         s = self.open(path)
@@ -87,26 +127,35 @@ class Sessions:
 
     def add_track(self, path: str, name: str, wav: str, bar: float = 1.0, role: str | None = None,
                   locked: bool = False, resample: bool = False, allow_missing: bool = False) -> dict[str, Any]:
-        s = self.open(path)
-        ed = SessionEditor(s, resample=resample, allow_missing_sources=allow_missing)
-        ed.add_audio_track(name, [Clip(Path(wav), self.sample_of_bar(s, bar))], role=role, locked=locked)
-        made = ed.result.names.get(name, name)
-        result = ed.commit()
+        audio = self.audio_in(wav)
+
+        def change(s: Session) -> tuple[SessionEditor, str]:
+            ed = SessionEditor(s, resample=resample, allow_missing_sources=allow_missing)
+            ed.add_audio_track(name, [Clip(audio, self.sample_of_bar(s, bar))], role=role, locked=locked)
+            return ed, ed.result.names.get(name, name)
+
+        result, made = self.edit(path, change)
         return {**written(result, f"added track {made!r} at bar {bar:g}"), "track": made}
 
     def add_take(self, path: str, track: str, wav: str, bar: float = 1.0, name: str | None = None,
                  resample: bool = False, allow_missing: bool = False) -> dict[str, Any]:
-        s = self.open(path)
-        ed = SessionEditor(s, resample=resample, allow_missing_sources=allow_missing)
-        pid = ed.add_take(track, [Clip(Path(wav), self.sample_of_bar(s, bar))], take_name=name)
-        return {**written(ed.commit(), f"track {track!r} now plays a new take (playlist {pid}); the previous take"
-                                       " stays in the session"), "playlist": pid}
+        audio = self.audio_in(wav)
+
+        def change(s: Session) -> tuple[SessionEditor, str]:
+            ed = SessionEditor(s, resample=resample, allow_missing_sources=allow_missing)
+            return ed, ed.add_take(track, [Clip(audio, self.sample_of_bar(s, bar))], take_name=name)
+
+        result, pid = self.edit(path, change)
+        return {**written(result, f"track {track!r} now plays a new take (playlist {pid}); the previous take"
+                                  " stays in the session"), "playlist": pid}
 
     def use_take(self, path: str, track: str, take: str) -> dict[str, Any]:
-        s = self.open(path)
-        ed = SessionEditor(s, allow_missing_sources=True)
-        pid = ed.use_take(s.track(track).name, take)
-        return {**written(ed.commit(), f"track {track!r} now plays take {take!r} (playlist {pid})"), "playlist": pid}
+        def change(s: Session) -> tuple[SessionEditor, str]:
+            ed = SessionEditor(s, allow_missing_sources=True)
+            return ed, ed.use_take(s.track(track).name, take)
+
+        result, pid = self.edit(path, change)
+        return {**written(result, f"track {track!r} now plays take {take!r} (playlist {pid})"), "playlist": pid}
 
     def set_tracks(self, path: str, tracks: list[str], role: str | None = None,
                    locked: bool | None = None) -> dict[str, Any]:
@@ -123,12 +172,15 @@ class Sessions:
                                            for t in targets})
             where = "beside the session (Ardour has it open; it applies at once and moves into the file later)"
         else:
-            ed = SessionEditor(s, allow_missing_sources=True)
-            for t in targets:
-                ed.set_role(t.name, role=role, locked=locked)  # folds in what the overlay held
-            ed.commit()
+            def change(s: Session) -> tuple[SessionEditor, None]:
+                ed = SessionEditor(s, allow_missing_sources=True)
+                for name in tracks:
+                    ed.set_role(s.track(name).name, role=role, locked=locked)  # folds in what the overlay held
+                return ed, None
+
+            self.edit(path, change)
             where = "in the session file"
-        s2 = read_session(s.file)
+        s2 = read_session(s.file, self.config.session_roots or None)
         names = {t.name for t in targets}
         return {"tracks": [{"name": t.name, "role": t.role, "locked": t.locked} for t in s2.tracks if t.name in names],
                 "stored": where}
@@ -166,7 +218,7 @@ class Sessions:
         if bars is not None:
             start, end, _, _ = bar_range(s, bars)
         audio = render(s, chosen, start, end)
-        tmp = out.with_name(f".{out.name}.resonant-tmp")
+        tmp = out.with_name(tmp_name(out.name))
         sf.write(str(tmp), audio, s.sample_rate, subtype="PCM_24", format="WAV")
         tmp.replace(out)
         lufs = integrated_loudness(audio, s.sample_rate)

@@ -11,7 +11,7 @@ from bridge.errors import InvalidInput
 
 
 def generate_to_folder(out: Path, roles: list[str], session_file: str | None, force: bool, progress,
-                       request: dict[str, Any]) -> dict[str, Any]:
+                       request: dict[str, Any], roots: list[Path] | None = None) -> dict[str, Any]:
     from bridge.ardour import read_session
     from bridge.engines import get_engine
     from bridge.engines.context import context_for
@@ -24,7 +24,7 @@ def generate_to_folder(out: Path, roles: list[str], session_file: str | None, fo
         raise InvalidInput(f"{out} already holds {', '.join(clash)}; pass --force to replace them")
     context = None
     if session_file:
-        session = read_session(session_file)
+        session = read_session(session_file, roots or None)
         req.sample_rate = session.sample_rate
         context = context_for(session, req)
     engine = get_engine(req.engine)

@@ -11,6 +11,7 @@ import numpy as np
 import soundfile as sf
 
 from bridge.ardour import takes
+from bridge.ardour.files import tmp_name
 from bridge.engines.base import GenerationRequest, PreviousTake, Progress
 
 CONTROLS = ("temperature", "density", "complexity", "swing")
@@ -56,7 +57,7 @@ def run_generation(spec: dict[str, Any], progress: Progress) -> list[dict[str, A
     session = None
     if spec.get("session"):
         progress(0.01, "reading the session")
-        session = read_session(spec["session"])
+        session = read_session(spec["session"], [Path(r) for r in spec.get("roots") or []] or None)
         request.sample_rate = session.sample_rate
     regen = spec.get("regenerate")
     if regen:
@@ -81,7 +82,7 @@ def write_stems(out: Path, stems: list) -> list[dict[str, Any]]:
     result = []
     for st in stems:
         wav = out / f"{st.role}.wav"
-        tmp = wav.with_name(f".{wav.name}.resonant-tmp")
+        tmp = wav.with_name(tmp_name(wav.name))
         sf.write(str(tmp), st.audio, st.sample_rate, subtype="PCM_24", format="WAV")
         tmp.replace(wav)
         mid = None

@@ -29,8 +29,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from bridge.ardour.files import atomic_write, session_lock
+from bridge.ardour.files import atomic_write, open_dir, read_within, session_lock
 from bridge.ardour.names import file_stem_for
+from bridge.errors import UnsafePath
 
 INBOX_DIR = ".resonant/inbox"
 MANIFEST_VERSION = 1
@@ -57,15 +58,15 @@ def inbox_of(session_folder: Path) -> Path:
 
 
 def _write_index(inbox: Path, ids: list[str]) -> None:
-    atomic_write(inbox / "index", "".join(f"{i}\n" for i in ids).encode())
+    atomic_write(inbox / "index", "".join(f"{i}\n" for i in ids).encode(), within=inbox.parent.parent, mode=0o644)
 
 
 def waiting(inbox: Path) -> list[str]:
     """Job ids whose manifests wait for Ardour."""
-    try:
-        text = (inbox / "index").read_text()
-    except OSError:
+    data = read_within(inbox.parent.parent, inbox / "index")
+    if data is None:
         return []
+    text = data.decode(errors="replace")
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
@@ -78,21 +79,19 @@ def post(session_folder: Path, job_id: str, kind: str, stems: list[tuple[Path, D
     """
     inbox = inbox_of(session_folder)
     folder = inbox / job_id
-    folder.mkdir(parents=True, exist_ok=True)
     drops = []
     for wav, drop in stems:
         # job id in the name: Ardour copies the file under this name, and it must not collide
         target = folder / f"{file_stem_for(drop.take)}-{job_id[:8]}.wav"
-        tmp = target.with_suffix(".wav.part")
-        shutil.copyfile(wav, tmp)
-        os.replace(tmp, target)
-        drop.file = str(target.resolve())
+        atomic_write(target, Path(wav).read_bytes(), within=session_folder, mode=0o644)
+        drop.file = str(Path(os.path.realpath(folder)) / target.name)
         drops.append(asdict(drop))
     manifest: dict[str, Any] = {"version": MANIFEST_VERSION, "job": job_id, "kind": kind,
                                 "reply": reply or "", "drops": drops}
     path = inbox / f"{job_id}.json"
     with session_lock(session_folder):
-        atomic_write(path, json.dumps(manifest, indent=1, ensure_ascii=True).encode())
+        atomic_write(path, json.dumps(manifest, indent=1, ensure_ascii=True).encode(), within=session_folder,
+                     mode=0o644)
         ids = waiting(inbox)
         if job_id not in ids:
             _write_index(inbox, [*ids, job_id])
@@ -101,11 +100,10 @@ def post(session_folder: Path, job_id: str, kind: str, stems: list[tuple[Path, D
 
 def read_ack(session_folder: Path, job_id: str) -> dict[str, Any] | None:
     """The hook's answer, or None while there is none. A half-written file reads as none."""
-    try:
-        text = (inbox_of(session_folder) / f"{job_id}.ack").read_text(errors="replace")
-    except OSError:
+    data = read_within(session_folder, inbox_of(session_folder) / f"{job_id}.ack")
+    if data is None:
         return None
-    lines = text.split("\n")
+    lines = data.decode(errors="replace").split("\n")
     status = lines[0].strip()
     if status not in ("ok", "error", "partial") or len(lines) < 2:
         return None
@@ -130,9 +128,16 @@ def withdraw(session_folder: Path, job_id: str, keep_files: bool = False) -> Non
             _write_index(inbox, [i for i in ids if i != job_id])
     if keep_files:
         return
-    for name in (f"{job_id}.json", f"{job_id}.ack"):
-        try:
-            (inbox / name).unlink()
-        except FileNotFoundError:
-            pass
-    shutil.rmtree(inbox / job_id, ignore_errors=True)
+    try:
+        fd = open_dir(session_folder, INBOX_DIR)
+    except (OSError, UnsafePath):
+        return
+    try:
+        for name in (f"{job_id}.json", f"{job_id}.ack"):
+            try:
+                os.unlink(name, dir_fd=fd)
+            except OSError:
+                pass
+        shutil.rmtree(job_id, ignore_errors=True, dir_fd=fd)
+    finally:
+        os.close(fd)

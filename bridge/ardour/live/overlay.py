@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bridge.ardour.files import atomic_write, session_lock
+from bridge.ardour.files import atomic_write, read_within, session_lock
 from bridge.ardour.model import Session
 from bridge.roles import ROLES
 
@@ -21,10 +21,11 @@ OVERLAY = ".resonant/tracks.json"
 
 
 def load(folder: Path) -> dict[str, dict[str, Any]]:
+    raw = read_within(Path(folder), Path(folder) / OVERLAY, 16 << 20)
     try:
-        data = json.loads((Path(folder) / OVERLAY).read_text())
-    except (OSError, ValueError):
-        return {}  # none, or unreadable: the XML alone is the truth
+        data = json.loads(raw) if raw is not None else None
+    except ValueError:
+        data = None  # none, or unreadable: the XML alone is the truth
     if not isinstance(data, dict):
         return {}
     return {str(k): v for k, v in data.items() if isinstance(v, dict)}
@@ -43,9 +44,9 @@ def apply(session: Session) -> None:
 
 
 def _write(folder: Path, entries: dict[str, dict[str, Any]]) -> None:
-    path = Path(folder) / OVERLAY
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, json.dumps(entries, indent=1, sort_keys=True).encode())
+    # 0644: Ardour's Lua actions read it to show which tracks are locked
+    atomic_write(Path(folder) / OVERLAY, json.dumps(entries, indent=1, sort_keys=True).encode(), within=Path(folder),
+                 mode=0o644)
 
 
 def set_entries(folder: Path, changes: dict[str, dict[str, Any]]) -> None:
