@@ -67,6 +67,13 @@ class InvalidInput(BridgeError):
     code = "invalid_input"
 
 
+class LimitExceeded(InvalidInput):
+    """More work than the bridge takes on for one request; the message names the limit and the
+    setting that raises it."""
+
+    code = "limit_exceeded"
+
+
 class UnsafeName(InvalidInput):
     code = "unsafe_name"
 

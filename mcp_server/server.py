@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field
 
 from bridge import __version__
 from bridge.core.show import parse_bar_range
-from bridge.errors import BridgeError
+from bridge.errors import BridgeError, LimitExceeded
 from bridge.roles import GeneratedRole as Role
 from bridge.roles import Role as AnyRole
 
@@ -199,10 +199,14 @@ def build_server(service, token: str | None = None, url: str | None = None) -> M
                            tempo_changes=len(tm["tempos"]) - 1, length_bars=d["length_bars"], tracks=tracks,
                            locked=d["locked"])
         if analyze and d["locked"]:
-            a = await service.analysis(session)
-            info.key = a["key"]
-            info.chords = [b["chord"] for b in a["bars"]]
-            info.analysis_notes = a["warnings"] + [f"{k}: {v}" for k, v in a["unknown"].items()]
+            try:
+                a = await service.analysis(session)
+            except LimitExceeded as e:  # the description still stands; say why there is no analysis
+                info.analysis_notes = [f"not analysed: {e.message}"]
+            else:
+                info.key = a["key"]
+                info.chords = [b["chord"] for b in a["bars"]]
+                info.analysis_notes = a["warnings"] + [f"{k}: {v}" for k, v in a["unknown"].items()]
         return info
 
     @mcp.tool()

@@ -46,11 +46,11 @@ def start_daemon(data_dir: Path, *extra: str, env: dict[str, str] | None = None)
 
 
 class OscClient:
-    def __init__(self, port: int, timeout: float = 5.0) -> None:
-        self.addr = ("127.0.0.1", port)
+    def __init__(self, port: int, timeout: float = 5.0, host: str = "127.0.0.1") -> None:
+        self.addr = (host, port)
         self.backlog: list[tuple[str, list[Any]]] = []  # pushed events that arrived before a reply
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock.bind((host, 0))
         self.sock.settimeout(timeout)
 
     @property

@@ -383,3 +383,31 @@ def test_action_scripts_send_what_the_daemon_expects(ardour: ArdourInstall | Non
     shutil.copy(folder / "Live.ardour", folder / "Alt.ardour")
     _, got = _action(tmp_path, folder, a=a, script="resonant_lock.lua", snapshot="Alt", SELECT="Bass")
     assert got == [("/resonant/track/toggle_lock", [str(folder / "Alt.ardour"), "Bass"])]
+
+
+def test_ardours_own_osc_passes_the_daemons_sender_check(tmp_path: Path) -> None:
+    """The daemon answers only its own user (bridge/frontends/peer.py): Ardour's Lua, running as that
+    user, must get through — the lock action toggles the lock for real."""
+    a = ardour_tools.require_ardour()
+    folder = _session_with_bass(tmp_path, ardour=a)
+    proc, port = start_daemon(tmp_path / "data")
+    try:
+        out = ardour_tools.run_lua(ardour_tools.LUA / "action_probe.lua", folder, "Live", a,
+                                   ACTION=str(SCRIPTS / "resonant_lock.lua"), URI=f"osc.udp://127.0.0.1:{port}",
+                                   SELECT="Bass")
+        assert "LUA-DONE" in out, out[-2000:]
+        c = OscClient(port, timeout=10)
+        try:
+            for _ in range(100):  # the action's datagram is handled by the daemon in its own time
+                _, args = c.ask("/resonant/session/describe", str(folder))
+                if read_session(folder).track("Bass").locked:
+                    break
+                time.sleep(0.1)
+        finally:
+            c.close()
+        log = proc.log_path.read_text()
+        assert read_session(folder).track("Bass").locked, log[-3000:]
+        assert "refused" not in log
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)

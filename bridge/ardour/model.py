@@ -260,6 +260,14 @@ class Session:
         return end
 
     def to_dict(self) -> dict[str, Any]:
+        known: dict[str, dict[str, Any]] = {}  # a source is named by many regions: described once
+
+        def source(sid: str) -> dict[str, Any]:
+            d = known.get(sid)
+            if d is None:
+                d = known[sid] = self._source_dict(sid)
+            return d
+
         def region(r: Region) -> dict[str, Any]:
             return {
                 "id": r.id, "name": r.name, "type": r.type, "position": r.position, "start": r.start,
@@ -270,7 +278,7 @@ class Session:
                 "layering_index": r.layering_index, "layer": r.layer, "envelope_active": r.envelope_active,
                 "fade_in": {"active": r.fade_in.active, "length": r.fade_in.length},
                 "fade_out": {"active": r.fade_out.active, "length": r.fade_out.length},
-                "sources": [self._source_dict(s) for s in r.source_ids],
+                "sources": [source(s) for s in r.source_ids],
             }
 
         return {

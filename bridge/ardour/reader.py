@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from bridge.ardour.tempo import TempoMap, read_tempo_map
 from bridge.ardour.timeline import TICKS_PER_BEAT, TimePos, parse_timecnt, parse_timepos
 from bridge.errors import (
     BridgeError,
+    LimitExceeded,
     MalformedSession,
     SessionNotFound,
     TaintedInterchange,
@@ -42,12 +44,25 @@ REQUIRED_SECTIONS = ("Sources", "Regions", "Locations", "Routes", "Playlists", "
 MAX_SESSION_BYTES = 512 * 1024 * 1024
 
 
+@dataclass(frozen=True)
+class ReadLimits:
+    """How much of a session the bridge reads at all ([limits] regions / tracks in the config)."""
+
+    regions: int = 200_000
+    tracks: int = 1000
+
+
 @dataclass(slots=True)
 class SessionDocument:
-    """The parsed tree and the exact bytes it was parsed from."""
+    """The exact bytes of the session file. The tree is parsed again for whoever edits it (a fresh
+    copy each time): the reader drops its own as it goes, because a tree costs ten times the file
+    (650 MB for a 70 MB session of 90,000 regions) and reading is far more common than editing."""
 
-    tree: etree._Element
     data: bytes
+
+    @property
+    def tree(self) -> etree._Element:
+        return etree.fromstring(self.data, _parser())
 
 
 def _parser() -> etree.XMLParser:
@@ -77,7 +92,8 @@ def find_session_file(path: str | os.PathLike[str]) -> Path:
     raise SessionNotFound(f"{p} does not exist")
 
 
-def read_session(path: str | os.PathLike[str], roots: Sequence[Path] | None = None) -> Session:
+def read_session(path: str | os.PathLike[str], roots: Sequence[Path] | None = None,
+                 limits: ReadLimits | None = None) -> Session:
     """The session at ``path``. With ``roots``, audio and MIDI files outside them (absolute source
     paths, search paths, symlinks) are not looked at: their sources read as outside the roots."""
     file = find_session_file(path)
@@ -88,17 +104,92 @@ def read_session(path: str | os.PathLike[str], roots: Sequence[Path] | None = No
         data = file.read_bytes()
     except OSError as e:
         raise SessionNotFound(f"cannot read {file}: {e.strerror}") from None
-    session = parse_session(data, file, roots)
+    session = parse_session(data, file, roots, limits)
     session.fingerprint = Fingerprint.of(data, st)
     overlay.apply(session)  # roles and locks set while Ardour had the session open
     return session
 
 
-def parse_session(data: bytes, file: Path, roots: Sequence[Path] | None = None) -> Session:
+def _stream(data: bytes, limit: int, on_region: Callable[[str, etree._Element], None] | None = None
+            ) -> tuple[etree._Element, int]:
+    """The tree without its playlist regions, each taken out as soon as it is parsed (a whole tree
+    costs ten times the file: 650 MB for 90,000 regions), and how many there were. ``on_region``
+    (playlist id, element) sees each one first, while it is still a live element. More than
+    ``limit`` regions stop the parse at once."""
+    count = 0
+    context = etree.iterparse(io.BytesIO(data), events=("start", "end"), tag=("Playlist", "Region"),
+                              resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True,
+                              remove_blank_text=False)
+    playlist: etree._Element | None = None  # the <Playlist> of Playlists/UnusedPlaylists being parsed
+    pid = ""
+    for event, el in context:
+        if el.tag == "Playlist":
+            if event == "start":
+                parent = el.getparent()
+                playlist = el if parent is not None and parent.tag in ("Playlists", "UnusedPlaylists") else None
+                pid = el.get("id") or ""
+            else:
+                playlist = None
+            continue
+        if event != "end" or playlist is None or el.getparent() is not playlist:
+            continue
+        count += 1
+        if count > limit:
+            raise _TooMany(count)
+        if on_region is not None:
+            on_region(pid, el)
+        playlist.remove(el)
+    return context.root, count
+
+
+class _TooMany(Exception):
+    pass
+
+
+def _tempo_ahead(data: bytes) -> tuple[int, int, etree._Element] | None:
+    """(version, sample rate, <TempoMap>) read ahead from the bytes, so that regions can be converted
+    as they stream by although the tempo map comes after them in the file. A guess: parse_session
+    checks it against the real section and reads the file again if they differ."""
+    i = data.find(b"<Session ")
+    j = data.find(b">", i)
+    k = data.rfind(b"<TempoMap")
+    m = data.find(b"</TempoMap>", k)
+    if min(i, j, k, m) < 0:
+        return None
     try:
-        root = etree.fromstring(data, _parser())
+        head = etree.fromstring(data[i:j].rstrip(b"/") + b"/>", _parser())
+        tempo = etree.fromstring(data[k:m + len(b"</TempoMap>")], _parser())
+        rate = int(head.get("sample-rate", "0"))
+        return _version(head.get("version")), rate, tempo
+    except (etree.XMLSyntaxError, ValueError, BridgeError):
+        return None
+
+
+def parse_session(data: bytes, file: Path, roots: Sequence[Path] | None = None,
+                  limits: ReadLimits | None = None) -> Session:
+    limits = limits or ReadLimits()
+    regions_of: dict[str, list[Region]] = {}
+    ahead = _tempo_ahead(data)
+    early: _Ctx | None = None
+    if ahead is not None and MIN_VERSION <= ahead[0] <= MAX_VERSION and 0 < ahead[1] <= 1_536_000:
+        try:
+            early = _Ctx(ahead[0], read_tempo_map(ahead[2], ahead[0], ahead[1]), file.parent)
+        except BridgeError:
+            early = None
+    try:
+        try:
+            keep = (lambda pid, el: regions_of.setdefault(pid, []).append(_read_region(el, early))) if early else None
+            root, region_count = _stream(data, limits.regions, keep)
+        except BridgeError:
+            if early is None:
+                raise
+            early, regions_of = None, {}  # a region the guessed tempo map could not read: read it properly
+            root, region_count = _stream(data, limits.regions)
     except etree.XMLSyntaxError as e:
         raise MalformedSession(f"{file.name} is not well-formed XML: {e}") from None
+    except _TooMany as e:
+        raise LimitExceeded(f"{file.name} has more than {limits.regions} regions (at least {e.args[0]}), more than"
+                            " the bridge reads (raise [limits] regions in the config to read it)") from None
     if root.tag != "Session":
         raise MalformedSession(f"{file.name}: root element is <{root.tag}>, not <Session>")
     version = _version(root.get("version"))
@@ -113,8 +204,17 @@ def parse_session(data: bytes, file: Path, roots: Sequence[Path] | None = None) 
     sample_rate = _int(root, "sample-rate")
     if sample_rate <= 0 or sample_rate > 1_536_000:
         raise MalformedSession(f"{file.name}: sample-rate {sample_rate} is not a usable rate")
+    _check_size(file, sections, limits)
     tempo_map = read_tempo_map(sections["TempoMap"], version, sample_rate)
     ctx = _Ctx(version, tempo_map, file.parent)
+    if early is None or (early.version, early.tempo_map.sample_rate) != (version, sample_rate) \
+            or etree.tostring(sections["TempoMap"], method="c14n", with_tail=False) \
+            != etree.tostring(ahead[2], method="c14n", with_tail=False):
+        # the guess was not the file's own tempo map: once more, with the real one
+        regions_of = {}
+        _stream(data, limits.regions, lambda pid, el: regions_of.setdefault(pid, []).append(_read_region(el, ctx)))
+    else:
+        ctx.curves = early.curves
 
     interchange = _interchange(file.parent)
     config = {o.get("name"): o.get("value", "") for o in sections.get("Config", ()) if o.tag == "Option"}
@@ -123,7 +223,7 @@ def parse_session(data: bytes, file: Path, roots: Sequence[Path] | None = None) 
     for section, unused in (("Playlists", False), ("UnusedPlaylists", True)):
         for pl in sections.get(section, ()):
             if pl.tag == "Playlist":
-                p = _read_playlist(pl, ctx, unused)
+                p = _read_playlist(pl, unused, regions_of.get(pl.get("id") or "", []))
                 playlists[p.id] = p
     tracks, busses = _read_routes(sections["Routes"], version)
     session = Session(
@@ -133,7 +233,7 @@ def parse_session(data: bytes, file: Path, roots: Sequence[Path] | None = None) 
         interchange=interchange, use_region_fades=config.get("use-region-fades", "1") not in ("0", "no"),
         program_version=_program_version(sections.get("ProgramVersion")),
         markers=_markers(sections["Locations"], ctx),
-        document=SessionDocument(root, data),
+        document=SessionDocument(data),
     )
     for t in tracks:
         if t.playlist_id not in playlists:
@@ -206,13 +306,16 @@ def _interchange(folder: Path) -> Path:
 class _Ctx:
     """What converting a region's times needs."""
 
-    __slots__ = ("version", "tempo_map", "folder", "v7")
+    __slots__ = ("version", "tempo_map", "folder", "v7", "curves")
 
     def __init__(self, version: int, tempo_map: TempoMap, folder: Path) -> None:
         self.version = version
         self.tempo_map = tempo_map
         self.folder = folder
         self.v7 = version >= 7000
+        # most regions carry the same fades (Ardour writes its 64-sample default out in full): each
+        # distinct curve is parsed once and shared (Curve is immutable)
+        self.curves: dict[tuple[str, str], Curve] = {}
 
     def samples(self, t: TimePos) -> int:
         if t.domain == "audio":
@@ -229,6 +332,14 @@ class _Ctx:
             tm = self.tempo_map
             return tm.samples_at_quarters(q0 + d.value / TICKS_PER_BEAT) - tm.samples_at_quarters(q0)
         return self.samples(d)
+
+
+def _check_size(file: Path, sections: dict[str, etree._Element], limits: ReadLimits) -> None:
+    """Refuse a session with more tracks than the limits (regions are counted as they are parsed)."""
+    routes = sum(1 for r in sections["Routes"] if r.tag == "Route")
+    if routes > limits.tracks:
+        raise LimitExceeded(f"{file.name} has {routes} tracks and busses, more than the {limits.tracks} the bridge"
+                            " reads (raise [limits] tracks in the config to read it)")
 
 
 def _search_dirs(kind: str, interchange: Path, config: dict[str, str], folder: Path) -> list[Path]:
@@ -305,6 +416,10 @@ def _curve(el: etree._Element | None, ctx: _Ctx) -> Curve:
     if al is None:
         return DEFAULT_CURVE
     events = al.find("events")
+    key = (events.text if events is not None and events.text else "", al.get("interpolation-style", ""))
+    known = ctx.curves.get(key)
+    if known is not None:
+        return known
     points: list[tuple[int, float]] = []
     if events is not None and events.text:
         for line in events.text.split("\n"):
@@ -319,7 +434,8 @@ def _curve(el: etree._Element | None, ctx: _Ctx) -> Curve:
             # Curve times are relative to the region start; beats are rare here, take them
             # from the session start like Ardour's own conversion.
             points.append((ctx.samples(when), value))
-    return Curve(tuple(points), default=False, interpolation=al.get("interpolation-style", ""))
+    curve = ctx.curves[key] = Curve(tuple(points), default=False, interpolation=al.get("interpolation-style", ""))
+    return curve
 
 
 def _num(get: Callable[[str], str | None], key: str, default: float, conv: type = float,
@@ -411,11 +527,10 @@ def _fade(children: dict, tag: str, active: bool, ctx: _Ctx) -> Fade:
     return Fade(curve, _curve(inverse, ctx) if inverse is not None else None, active)
 
 
-def _read_playlist(el: etree._Element, ctx: _Ctx, unused: bool) -> Playlist:
+def _read_playlist(el: etree._Element, unused: bool, regions: list[Region]) -> Playlist:
     pid = el.get("id")
     if not pid:
         raise MalformedSession("a <Playlist> has no id")
-    regions = [_read_region(r, ctx) for r in el if r.tag == "Region"]
     assign_layers(regions)
     return Playlist(pid, el.get("name", ""), el.get("type", "audio"), el.get("orig-track-id", ""),
                     regions, unused)

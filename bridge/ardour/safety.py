@@ -19,8 +19,9 @@ def pending_file(session: Session) -> Path:
     return session.folder / f"{session.snapshot}.pending"
 
 
-def check_writable(session: Session) -> None:
-    """Raise unless writing ``session`` now cannot fight with Ardour or lose a change."""
+def check_writable(session: Session, unchanged: bool = True) -> None:
+    """Raise unless writing ``session`` now cannot fight with Ardour or lose a change (``unchanged``:
+    also that the file is still the one read)."""
     procs = ardour_processes_in(session.folder)
     if procs:
         p = procs[0]
@@ -34,7 +35,8 @@ def check_writable(session: Session) -> None:
             f"{pending.name} exists: Ardour has unsaved changes or crashed with this session open."
             " Open the session in Ardour and save it (or recover it) first; writing now could be"
             " undone by Ardour's crash recovery")
-    check_unchanged(session)
+    if unchanged:
+        check_unchanged(session)
 
 
 def check_unchanged(session: Session) -> None:

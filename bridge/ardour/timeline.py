@@ -38,18 +38,27 @@ class TimePos:
         return str(self.value)
 
 
+MAX_TIME = 1 << 62  # Ardour's timepos_t keeps 62 bits of magnitude
+
+
 def parse_timepos(text: str | None, what: str = "time") -> TimePos:
     if text is None or text == "":
         raise MalformedSession(f"missing {what} value")
     head = text[0]
+    if len(text) > 24:  # 2^62 has 19 digits: anything longer is no position Ardour writes
+        raise MalformedSession(f"{what} value {text[:24]!r}... is longer than any position Ardour writes")
     try:
         if head == "a":
-            return TimePos("audio", int(text[1:]))
-        if head == "b":
-            return TimePos("beats", int(text[1:]))
-        return TimePos("samples", int(text))
+            pos = TimePos("audio", int(text[1:]))
+        elif head == "b":
+            pos = TimePos("beats", int(text[1:]))
+        else:
+            pos = TimePos("samples", int(text))
     except ValueError:
         raise MalformedSession(f"bad {what} value {text!r}") from None
+    if not -MAX_TIME < pos.value < MAX_TIME:
+        raise MalformedSession(f"{what} value {text!r} is past the end of Ardour's timeline (2^62)")
+    return pos
 
 
 def parse_timecnt(text: str | None, what: str = "length") -> tuple[TimePos, TimePos]:

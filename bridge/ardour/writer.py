@@ -9,7 +9,6 @@ file atomically. If anything fails, every file it created is removed again
 
 from __future__ import annotations
 
-import copy
 import os
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -74,7 +73,7 @@ class SessionEditor:
         self.session = session
         self.resample = resample
         self.allow_missing_sources = allow_missing_sources
-        self.root: etree._Element = copy.deepcopy(session.document.tree)
+        self.root: etree._Element = session.document.tree  # a fresh parse: ours to change
         self.v7 = session.version >= 7000
         self.major = session_major(session)  # the Ardour whose naming rules apply
         self._first_id = self._next_id = max(session.id_counter, _max_id(self.root)) + 1
@@ -337,15 +336,16 @@ class SessionEditor:
         body = etree.tostring(self.root.getroottree(), encoding="UTF-8", xml_declaration=False)
         return b'<?xml version="1.0" encoding="UTF-8"?>\n' + body + b"\n"
 
-    def check_commit(self) -> None:
-        """What ``commit()`` refuses before it takes the lock, checked without writing anything."""
+    def check_commit(self, unchanged: bool = False) -> None:
+        """What ``commit()`` refuses before it takes the lock, checked without writing anything
+        (``unchanged``: also that nobody wrote the file since it was read)."""
         if not self.allow_missing_sources:
             self.session.require_sources()
-        check_writable(self.session)
+        check_writable(self.session, unchanged)
 
     def commit(self) -> WriteResult:
         s = self.session
-        self.check_commit()
+        self.check_commit(unchanged=True)
         with session_lock(s.folder):
             result = self._commit_locked()
         if self._roles_written:

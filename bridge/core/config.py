@@ -54,6 +54,11 @@ class Config:
     musicgen_model: str = ""  # empty = facebook/musicgen-small from the local cache
     musicgen_device: str = "auto"
     separator: str = "htdemucs"
+    osc_allow_remote: bool = False  # OSC from other machines (no way to tell who sent it): off
+    # [limits]: the most work one request may ask for (memory and time stay bounded under any input)
+    limit_audio_seconds: float = 600.0  # audio rendered or analysed per request
+    limit_regions: int = 200_000  # regions of a session read at all
+    limit_tracks: int = 1000  # tracks and busses of a session
 
     def engine_env(self) -> dict[str, str]:
         """The engine settings as the environment of the worker process, where engines read them."""
@@ -73,6 +78,9 @@ class Config:
             raise InvalidInput("musicgen_device must be auto, cpu, cuda or cuda:N")
         if not 0.1 <= self.ack_timeout_s <= 3600:
             raise InvalidInput("ack_timeout_s must be 0.1-3600 seconds")
+        if not 1 <= self.limit_audio_seconds <= 24 * 3600 or not 1 <= self.limit_regions <= 10_000_000 \
+                or not 1 <= self.limit_tracks <= 100_000:
+            raise InvalidInput("[limits]: audio_seconds 1-86400, regions 1-10000000, tracks 1-100000")
         self.data_dir = Path(self.data_dir).expanduser()
         self.session_roots = [Path(p).expanduser() for p in self.session_roots]
         return self
@@ -86,6 +94,8 @@ _TOML_KEYS = {
     ("ardour", "ack_timeout_s"): "ack_timeout_s", ("daemon", "mcp_port"): "mcp_port",
     ("engines", "musicgen_model"): "musicgen_model", ("engines", "musicgen_device"): "musicgen_device",
     ("engines", "separator"): "separator",
+    ("limits", "audio_seconds"): "limit_audio_seconds", ("limits", "regions"): "limit_regions",
+    ("limits", "tracks"): "limit_tracks", ("daemon", "osc_allow_remote"): "osc_allow_remote",
 }
 _ENV = {"RESONANT_BIND": "bind", "RESONANT_OSC_PORT": "osc_port", "RESONANT_MCP_PORT": "mcp_port",
         "RESONANT_DATA_DIR": "data_dir",
@@ -103,6 +113,14 @@ def _coerce(name: str, value: Any) -> Any:
             return [Path(p) for p in items if p]
         if name == "data_dir":
             return Path(value)
+        if kind == "bool":
+            if isinstance(value, bool):
+                return value
+            if str(value).strip().lower() in ("1", "true", "yes", "on"):
+                return True
+            if str(value).strip().lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError
         if kind == "int":
             if isinstance(value, bool):
                 raise ValueError

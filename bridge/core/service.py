@@ -109,7 +109,7 @@ class BridgeService:
         return self.sessions.file(path)
 
     async def describe_session(self, path: str) -> dict[str, Any]:
-        return await asyncio.to_thread(self.sessions.describe, path)
+        return await _trimmed(self.sessions.describe, path)
 
     async def session_text(self, path: str) -> str:
         return await asyncio.to_thread(self.sessions.text, path)
@@ -157,7 +157,7 @@ class BridgeService:
                       bars: tuple[int, int] | None = None) -> dict[str, Any]:
         """A stereo mixdown of the session (or some tracks, some bars) as Ardour would play it,
         written as a WAV in the data folder."""
-        return await asyncio.to_thread(self.sessions.mixdown, path, None, tracks, bars)
+        return await _trimmed(self.sessions.mixdown, path, None, tracks, bars)
 
     async def mixdown(self, path: str, out: str, tracks: list[str] | None = None,
                       bars: tuple[int, int] | None = None, force: bool = False) -> dict[str, Any]:
@@ -166,7 +166,7 @@ class BridgeService:
     async def analysis(self, path: str, bars: tuple[int, int] | None = None,
                        tracks: list[str] | None = None) -> dict[str, Any]:
         """Tempo, key, chords (per half bar where they move) and groove of the session's tracks."""
-        return (await asyncio.to_thread(self.sessions.analysis, path, bars, tracks)).to_dict()
+        return (await _trimmed(self.sessions.analysis, path, bars, tracks)).to_dict()
 
     async def analysis_text(self, path: str, bars: tuple[int, int] | None = None,
                             tracks: list[str] | None = None) -> str:
@@ -310,3 +310,27 @@ class BridgeService:
             return job
         finally:
             self.unsubscribe(listen)
+
+
+_libc = None
+
+
+async def _trimmed(fn, *args: Any) -> Any:
+    """Run a read of a session in a thread, then give the memory it used back to the system: a big
+    session's tree and objects are freed in small pieces that malloc keeps otherwise (a daemon that
+    once read 90,000 regions stayed at 880 MB)."""
+    global _libc
+    try:
+        return await asyncio.to_thread(fn, *args)
+    finally:
+        if _libc is None:
+            import ctypes
+            import ctypes.util
+
+            try:
+                _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+                _libc.malloc_trim  # noqa: B018 (glibc only)
+            except (OSError, AttributeError):
+                _libc = False
+        if _libc:
+            _libc.malloc_trim(0)

@@ -21,7 +21,8 @@ from bridge.ardour.live import overlay
 from bridge.ardour.live.procs import ardour_processes_in
 from bridge.ardour.model import Session, Track
 from bridge.ardour.paths import check_inside, check_path_length, outside
-from bridge.ardour.reader import find_session_file
+from bridge.ardour.reader import ReadLimits, find_session_file
+from bridge.audio.limits import check_audio_span
 from bridge.core.config import Config
 from bridge.errors import InvalidInput, SessionChangedOnDisk, UnsafePath
 from bridge.roles import ROLES
@@ -63,7 +64,11 @@ class Sessions:
         return check_inside(path, self.config.session_roots)
 
     def open(self, path: str) -> Session:
-        return read_session(self.file(path), self.config.session_roots or None)
+        return read_session(self.file(path), self.config.session_roots or None, self.read_limits)
+
+    @property
+    def read_limits(self) -> ReadLimits:
+        return ReadLimits(self.config.limit_regions, self.config.limit_tracks)
 
     def audio_in(self, wav: str) -> Path:
         """An audio file to import: inside the roots like everything else the bridge reads."""
@@ -79,11 +84,11 @@ class Sessions:
         file = self.file(path)
         roots = self.config.session_roots or None
         # first on a plain read, so that a refused request leaves no trace (not even the lock file)
-        ed, _ = change(read_session(file, roots))
+        ed, _ = change(read_session(file, roots, self.read_limits))
         ed.check_commit()
         for attempt in range(EDIT_ATTEMPTS):
             with session_lock(file.parent):
-                ed, out = change(read_session(file, roots))
+                ed, out = change(read_session(file, roots, self.read_limits))
                 try:
                     return ed.commit(), out
                 except SessionChangedOnDisk:
@@ -208,7 +213,7 @@ class Sessions:
         chosen = self.tracks_named(s, tracks)
         if out is None:
             out = self.config.data_dir / "previews" / f"{s.snapshot}-{uuid.uuid4().hex[:8]}.wav"
-            out.parent.mkdir(parents=True, exist_ok=True)
+            out.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         else:
             if out.suffix.lower() != ".wav":
                 raise InvalidInput(f"{out.name}: the mixdown is written as WAV; name it .wav")
@@ -217,6 +222,9 @@ class Sessions:
         start = end = None
         if bars is not None:
             start, end, _, _ = bar_range(s, bars)
+        rng = s.session_range or (0, s.end_sample())
+        check_audio_span(rng[0] if start is None else start, rng[1] if end is None else end, s.sample_rate,
+                         self.config.limit_audio_seconds, "the mixdown")
         audio = render(s, chosen, start, end)
         tmp = out.with_name(tmp_name(out.name))
         sf.write(str(tmp), audio, s.sample_rate, subtype="PCM_24", format="WAV")
@@ -227,7 +235,9 @@ class Sessions:
                 "tracks": [t.name for t in (chosen or s.tracks) if t.kind == "audio"]}
 
     def analysis(self, path: str, bars: tuple[int, int] | None = None, tracks: list[str] | None = None):
-        from bridge.audio.analysis import analyze
+        from bridge.audio.analysis import analyze, bar_range
 
         s = self.open(path)
+        start, end, _, _ = bar_range(s, bars)
+        check_audio_span(start, end, s.sample_rate, self.config.limit_audio_seconds, "the analysis")
         return analyze(s, self.tracks_named(s, tracks), bars)

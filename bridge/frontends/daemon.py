@@ -10,14 +10,22 @@ import sys
 
 from bridge.core.config import Config
 from bridge.core.service import BridgeService
+from bridge.errors import BridgeError
 from bridge.frontends.osc import serve_osc
 
 log = logging.getLogger("resonant")
 
 
 async def run(config: Config) -> None:
+    if config.mcp_port:
+        from mcp_server.transports import mcp_token
+
+        try:
+            mcp_token(config)  # a weak or exposed token stops the start, with the fix
+        except BridgeError as e:
+            raise SystemExit(f"resonant: {e.message}") from None
     service = await BridgeService.start(config)
-    transport, _ = await serve_osc(service, config.bind, config.osc_port)
+    transport, _ = await serve_osc(service, config.bind, config.osc_port, config.osc_allow_remote)
     host, port = transport.get_extra_info("sockname")[:2]
     # where Ardour's hook sends its acknowledgements: Ardour runs on this machine
     reply_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host

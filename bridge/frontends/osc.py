@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -22,9 +23,12 @@ from bridge import __version__
 from bridge.core.events import JobProgress, SessionChanged
 from bridge.core.show import parse_bar_range
 from bridge.errors import BridgeError, InvalidInput
+from bridge.frontends import peer
 
 log = logging.getLogger("resonant.osc")
 MAX_DATAGRAM = 8192
+MAX_REPLY = 65000  # what fits one UDP datagram (65507 bytes of payload over IPv4), with room
+OPEN = ("/resonant/ping",)  # answered for anyone: says only that a daemon is here
 Addr = tuple[str, int]
 Reply = tuple[str, list[Any]]
 
@@ -87,8 +91,10 @@ def _messages(data: bytes, depth: int = 0):
 
 
 class OscServer(asyncio.DatagramProtocol):
-    def __init__(self, service) -> None:
+    def __init__(self, service, allow_remote: bool = False) -> None:
         self.service = service
+        self.allow_remote = allow_remote
+        self.uid = os.geteuid()
         self.transport: asyncio.DatagramTransport | None = None
         self.subscribers: set[Addr] = set()
         self.tasks: set[asyncio.Task] = set()
@@ -125,7 +131,13 @@ class OscServer(asyncio.DatagramProtocol):
         if self.transport is None:
             return
         try:
-            self.transport.sendto(build(address, args), addr)
+            data = build(address, args)
+            if len(data) > MAX_REPLY:
+                # dropped by the network if sent: say so instead
+                data = build("/resonant/error", [address, "reply_too_large",
+                                                 f"the reply is {len(data)} bytes, more than one UDP datagram holds"
+                                                 f" ({MAX_REPLY}); ask over MCP or the CLI, which have no such limit"])
+            self.transport.sendto(data, addr)
         except Exception:  # an unreachable peer must not hurt the daemon
             log.debug("could not send %s to %s", address, addr, exc_info=True)
 
@@ -156,12 +168,33 @@ class OscServer(asyncio.DatagramProtocol):
             return
         try:
             checked = _check(address, route.types, args)
-        except BridgeError as e:
+        except BridgeError as e:  # the shape of a call is public (docs/osc.md): checked first, cheaply
             self.error(addr, address, e.code, e.message)
+            return
+        refusal = self._refusal(address, addr)
+        if refusal:
+            log.warning("refused %s from %s:%s: %s", address, addr[0], addr[1], refusal)
+            self.error(addr, address, "forbidden", refusal)
             return
         task = asyncio.ensure_future(self._call(route, address, checked, addr))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
+
+    def _refusal(self, address: str, addr: Addr) -> str:
+        """Why this sender may not use ``address`` ('' if it may): only the daemon's own user (or root)
+        on this machine, or anyone when remote senders are allowed (docs/osc.md, "Who may send")."""
+        if address in OPEN:
+            return ""
+        uid = peer.sender_uid(addr[0], addr[1])
+        if uid is None:
+            if self.allow_remote and not peer.is_local(addr[0]):
+                return ""
+            return ("the sender is not on this machine; OSC from other machines is off"
+                    " ([daemon] osc_allow_remote = true turns it on)")
+        if uid not in (self.uid, 0):
+            return (f"the sender runs as uid {uid}, the daemon as uid {self.uid}: only the daemon's own user may"
+                    " use its sessions (run your own daemon: resonant serve)")
+        return ""
 
     async def _call(self, route: Route, address: str, args: list[Any], addr: Addr) -> None:
         try:
@@ -275,7 +308,9 @@ class OscServer(asyncio.DatagramProtocol):
         return [("/resonant/unsubscribe", [0])]
 
 
-async def serve_osc(service, host: str, port: int) -> tuple[asyncio.DatagramTransport, OscServer]:
+async def serve_osc(service, host: str, port: int,
+                    allow_remote: bool = False) -> tuple[asyncio.DatagramTransport, OscServer]:
     loop = asyncio.get_running_loop()
-    transport, protocol = await loop.create_datagram_endpoint(lambda: OscServer(service), local_addr=(host, port))
+    transport, protocol = await loop.create_datagram_endpoint(lambda: OscServer(service, allow_remote),
+                                                              local_addr=(host, port))
     return transport, protocol

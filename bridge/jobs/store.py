@@ -106,13 +106,27 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def private_dir(path: Path) -> Path:
+    """The data folder (and folders in it): the user's only (0700), made so or made so again — it
+    holds the job history, the stems and the MCP token."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    st = os.stat(path)
+    if st.st_mode & 0o077 and st.st_uid == os.geteuid():
+        os.chmod(path, 0o700)
+    return path
+
+
 class JobStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.db: aiosqlite.Connection | None = None
 
     async def open(self) -> JobStore:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.path.parent)
+        # made 0600 before SQLite opens it: its -wal and -shm files take the database's mode
+        os.close(os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600))
+        if os.stat(self.path).st_mode & 0o077:
+            os.chmod(self.path, 0o600)
         self.db = await aiosqlite.connect(self.path)
         self.db.row_factory = aiosqlite.Row
         await self.db.execute("PRAGMA journal_mode=WAL")

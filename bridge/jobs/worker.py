@@ -41,14 +41,17 @@ class Task:
     future: asyncio.Future = field(repr=False)
 
 
-def _child(in_q: mp.Queue, out_q: mp.Queue, env: dict[str, str]) -> None:
-    """The worker process: run tasks until told to stop."""
+def _child(in_q: mp.Queue, out_q: mp.Queue, env: dict[str, str], parent: int) -> None:
+    """The worker process: run tasks until told to stop. ``parent`` is the daemon's pid, passed in:
+    read here it could already be init's, had the daemon died while this process started."""
     import queue
     import signal
 
+    if os.getppid() != parent:  # the daemon was killed before we were running
+        return
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the daemon decides when we stop
+    os.umask(0o077)  # the stems of a job are the user's only, like the rest of the data folder
     os.environ.update(env)  # the engine settings from the daemon's config
-    parent = os.getppid()
     while True:
         try:
             msg = in_q.get(timeout=1.0)
@@ -112,7 +115,7 @@ class Worker:
         # marks the worker as ours (tools and tests find a daemon's workers by it)
         os.environ["RESONANT_DAEMON_PID"] = str(os.getpid())
         self.in_q, self.out_q = self.ctx.Queue(), self.ctx.Queue()
-        self.proc = self.ctx.Process(target=_child, args=(self.in_q, self.out_q, self.env),
+        self.proc = self.ctx.Process(target=_child, args=(self.in_q, self.out_q, self.env, os.getpid()),
                                      name=f"resonant-{self.device}", daemon=True)
         self.proc.start()
         threading.Thread(target=self._reader, args=(self.out_q, self.proc, self._generation), daemon=True,
