@@ -20,83 +20,40 @@ from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.resources.templates import ResourceSecurity
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from bridge import __version__
 from bridge.core.show import parse_bar_range
 from bridge.errors import BridgeError, LimitExceeded
 from bridge.roles import GeneratedRole as Role
 from bridge.roles import Role as AnyRole
-
-SessionPath = Annotated[str, Field(min_length=1, max_length=4096,
-                                   description="The Ardour session folder, or its .ardour file")]
-Unit = Annotated[float, Field(ge=0.0, le=1.0)]
-Wait = Annotated[float, Field(ge=0.0, le=50.0, description="Seconds to wait for the job before returning")]
-BarRange = Annotated[str, Field(pattern=r"^\d{1,5}-\d{1,5}$", description='Bars "A-B", e.g. "9-16"')]
-Extend = Annotated[bool, Field(description="Allow bars past the end of the song: the session grows to cover them."
-                                         " Without it, such bars are refused with the song's length.")]
-EngineName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$",
-                                  description="arranger or musicgen (or another installed engine)")]
-
-
-class TrackInfo(BaseModel):
-    name: str
-    kind: str
-    role: str | None
-    role_guessed: bool
-    locked: bool
-    take: str | None
-    takes: int
-    regions: int
-    first_bar: float | None
-    last_bar: float | None
-
-
-class SessionInfo(BaseModel):
-    name: str
-    file: str
-    sample_rate: int
-    tempo_bpm: float
-    meter: str
-    tempo_changes: int
-    length_bars: float
-    tracks: list[TrackInfo]
-    locked: list[str]
-    key: str | None = None
-    chords: list[str | None] = []
-    analysis_notes: list[str] = []
-
-
-class JobInfo(BaseModel):
-    id: str
-    kind: str
-    status: str
-    progress: float
-    stage: str
-    session: str | None
-    track: str | None
-    error: str | None
-    delivery: dict[str, Any]
-    stems: list[dict[str, Any]]
-    hint: str
-
-
-class TakesInfo(BaseModel):
-    track: str
-    active: str | None
-    takes: list[dict[str, Any]]
-
-
-class PreviewInfo(BaseModel):
-    wav: str
-    seconds: float
-    sample_rate: int
-    loudness_lufs: float | None
-    tracks: list[str]
-
-
-class TracksInfo(BaseModel):
-    tracks: list[dict[str, Any]]
+from mcp_server.models import (
+    Analyze,
+    BarRange,
+    Complexity,
+    DeliveredTrack,
+    Delivery,
+    Density,
+    EngineName,
+    Extend,
+    JobId,
+    JobInfo,
+    Locked,
+    Loyalty,
+    PreviewInfo,
+    Prompt,
+    Seed,
+    SessionInfo,
+    SessionPath,
+    StemInfo,
+    Swing,
+    TakesInfo,
+    Temperature,
+    TrackInfo,
+    TrackName,
+    TracksInfo,
+    Wait,
+)
 
 
 def _tool_errors(fn):
@@ -127,16 +84,26 @@ def _job(j: dict) -> JobInfo:
         "running": "Running. Call job_status with this id (wait_seconds up to 50) until it is done.",
         "delivering": "Writing the session. Call job_status again in a moment.",
         "done": "Done. The stems are in the session (see delivery); describe_session shows them.",
+        "done-files": "Done. No session was given, so the stems are files only (see stems[].wav); nothing was"
+                      " added to a session.",
         "failed": "Failed; the error says why. Nothing was written to the session.",
         "cancelled": "Cancelled. Nothing was written to the session.",
     }
-    stems = [{"role": s.get("role"), "wav": s.get("wav"), "frames": s.get("frames"),
-              "loudness_lufs": s.get("metadata", {}).get("loudness_lufs"),
-              "understood": s.get("metadata", {}).get("understood"),
-              "plan": s.get("metadata", {}).get("plan")} for s in j.get("stems", [])]
+    stems = [StemInfo(role=s.get("role"), wav=s.get("wav"), frames=s.get("frames"),
+                      loudness_lufs=s.get("metadata", {}).get("loudness_lufs"),
+                      understood=s.get("metadata", {}).get("understood"),
+                      plan=s.get("metadata", {}).get("plan")) for s in j.get("stems", [])]
+    d = j.get("delivery") or {}
+    delivery = Delivery(method=d.get("method"), folder=d.get("folder"), note=d.get("note"),
+                        warnings=list(d.get("warnings", [])), partial=bool(d.get("partial")),
+                        tracks=[DeliveredTrack(track=t.get("track", ""), take=t.get("take"), role=t.get("role"),
+                                               bars=t.get("bars"), changed_bars=t.get("changed_bars"))
+                                for t in d.get("tracks", [])])
+    if j["status"] == "done" and d.get("method") == "files":
+        hints["done"] = hints["done-files"]
     return JobInfo(id=j["id"], kind=j["kind"], status=j["status"], progress=round(j["progress"], 3),
                    stage=j["stage"], session=j["session"], track=j["track"], error=j["error"],
-                   delivery=j["delivery"], stems=stems, hint=_hint(j, hints))
+                   delivery=delivery, stems=stems, hint=_hint(j, hints))
 
 
 class StaticTokenVerifier:
@@ -156,7 +123,9 @@ def build_server(service, token: str | None = None, url: str | None = None) -> M
     auth = {}
     if token:
         auth = {"token_verifier": StaticTokenVerifier(token),
-                "auth": AuthSettings(issuer_url=url, resource_server_url=url)}
+                # a static secret made for this server alone, never an OAuth token issued for a resource:
+                # there is no audience to check (the SDK warns at every start unless told so)
+                "auth": AuthSettings(issuer_url=url, resource_server_url=url, validate_token_resource=False)}
     mcp = MCPServer(
         "resonant-bridge", version=__version__, **auth,
         instructions=(
@@ -180,7 +149,7 @@ def build_server(service, token: str | None = None, url: str | None = None) -> M
 
     @mcp.tool()
     @_tool_errors
-    async def describe_session(session: SessionPath, analyze: bool = True) -> SessionInfo:
+    async def describe_session(session: SessionPath, analyze: Analyze = True) -> SessionInfo:
         """Look at an Ardour session: tempo, meter, length, every track with its role, lock and takes,
         and (with analyze) the key and chord of each bar that the locked tracks establish.
         Call this first, before locking or generating."""
@@ -188,11 +157,10 @@ def build_server(service, token: str | None = None, url: str | None = None) -> M
         tm = d["tempo_map"]
         tracks = []
         for t in d["tracks"]:
-            bars = [r["bar"] for r in t["regions"]]
+            bars = t["bars"] or [None, None]  # from the first region's start to the last one's end
             tracks.append(TrackInfo(name=t["name"], kind=t["kind"], role=t["role"], role_guessed=t["role_guessed"],
                                     locked=t["locked"], take=t["take"], takes=len(t["takes"]),
-                                    regions=len(t["regions"]), first_bar=min(bars) if bars else None,
-                                    last_bar=max(bars) if bars else None))
+                                    regions=len(t["regions"]), first_bar=bars[0], last_bar=bars[1]))
         info = SessionInfo(name=d["name"], file=d["file"], sample_rate=d["sample_rate"],
                            tempo_bpm=tm["tempos"][0]["bpm"], meter=f"{tm['meters'][0]['divisions_per_bar']:g}/"
                                                                      f"{tm['meters'][0]['note_value']}",
@@ -212,9 +180,11 @@ def build_server(service, token: str | None = None, url: str | None = None) -> M
     @mcp.tool()
     @_tool_errors
     async def set_tracks(session: SessionPath,
-                         tracks: Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]],
-                                           Field(min_length=1, max_length=64)],
-                         locked: bool | None = None, role: AnyRole | None = None) -> TracksInfo:
+                         tracks: Annotated[list[TrackName], Field(min_length=1, max_length=64,
+                                                                  description="The tracks to change")],
+                         locked: Locked | None = None,
+                         role: Annotated[AnyRole, Field(description="The role to give them")] | None = None
+                         ) -> TracksInfo:
         """Lock tracks (they are kept exactly and new parts fit them), unlock them, and/or set their role.
         Locked tracks are never changed by generation. Works on a closed session (written into its file)
         and on one open in Ardour (kept beside the file and applied at once; the result's `stored` says
@@ -225,15 +195,17 @@ def build_server(service, token: str | None = None, url: str | None = None) -> M
 
     @mcp.tool()
     @_tool_errors
-    async def generate(roles: Annotated[list[Role], Field(min_length=1, max_length=4)],
+    async def generate(roles: Annotated[list[Role], Field(min_length=1, max_length=4, description=(
+                           "The parts to write: drums, bass, harmony, melody (each becomes a new track)"))],
                        session: SessionPath | None = None,
-                       bars: Annotated[int, Field(ge=1, le=256)] = 8,
-                       first_bar: Annotated[int, Field(ge=1, le=10000)] = 1,
-                       prompt: Annotated[str, Field(max_length=2000)] = "",
-                       seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0,
-                       temperature: Unit | None = None, density: Unit | None = None,
-                       complexity: Unit | None = None,
-                       swing: Unit | None = None, engine: EngineName | None = None, wait_seconds: Wait = 20.0,
+                       bars: Annotated[int, Field(ge=1, le=256, description=(
+                           "How many bars to write, from first_bar on (bars 1-8 are first_bar=1, bars=8)"))] = 8,
+                       first_bar: Annotated[int, Field(ge=1, le=10000, description=(
+                           "The first bar to write (1 = the song's first bar)"))] = 1,
+                       prompt: Prompt = "", seed: Seed = 0,
+                       temperature: Temperature | None = None, density: Density | None = None,
+                       complexity: Complexity | None = None,
+                       swing: Swing | None = None, engine: EngineName | None = None, wait_seconds: Wait = 20.0,
                        extend: Extend = False, ctx: Context | None = None) -> JobInfo:
         """Write new parts for the given roles over a bar range, fitting the session's locked tracks (tempo,
         key, chords, groove), and add them to the session as new tracks. The prompt can name a style (techno,
@@ -250,9 +222,9 @@ def build_server(service, token: str | None = None, url: str | None = None) -> M
 
     @mcp.tool()
     @_tool_errors
-    async def regenerate(session: SessionPath, track: Annotated[str, Field(min_length=1, max_length=64)],
-                         bars: BarRange | None = None, prompt: Annotated[str, Field(max_length=2000)] = "",
-                         seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0, loyalty: Unit = 0.5,
+    async def regenerate(session: SessionPath, track: TrackName,
+                         bars: BarRange | None = None, prompt: Prompt = "",
+                         seed: Seed = 0, loyalty: Loyalty = 0.5,
                          engine: EngineName | None = None, wait_seconds: Wait = 20.0, extend: Extend = False,
                          ctx: Context | None = None) -> JobInfo:
         """Write a new take of one unlocked track (or only bars A-B of it, joined smoothly to the rest). The old
@@ -263,7 +235,7 @@ def build_server(service, token: str | None = None, url: str | None = None) -> M
 
     @mcp.tool()
     @_tool_errors
-    async def job_status(job_id: Annotated[str, Field(pattern=r"^[0-9a-f]{12}$")], wait_seconds: Wait = 0.0,
+    async def job_status(job_id: JobId, wait_seconds: Wait = 0.0,
                          ctx: Context | None = None) -> JobInfo:
         """The state of a generation job (pending, running, delivering, done, failed, cancelled), optionally
         waiting up to wait_seconds for it to finish."""
@@ -271,21 +243,24 @@ def build_server(service, token: str | None = None, url: str | None = None) -> M
 
     @mcp.tool()
     @_tool_errors
-    async def cancel_job(job_id: Annotated[str, Field(pattern=r"^[0-9a-f]{12}$")]) -> JobInfo:
+    async def cancel_job(job_id: JobId) -> JobInfo:
         """Stop a pending or running job. Nothing it would have written reaches the session."""
         return _job(await service.cancel(job_id))
 
     @mcp.tool()
     @_tool_errors
     async def job_history(session: SessionPath | None = None,
-                          limit: Annotated[int, Field(ge=1, le=100)] = 20) -> list[JobInfo]:
+                          limit: Annotated[int, Field(ge=1, le=100, description="At most this many jobs")] = 20
+                          ) -> list[JobInfo]:
         """Recent jobs, newest first, for one session or all."""
         return [_job(j) for j in await service.jobs(session, limit=limit)]
 
     @mcp.tool()
     @_tool_errors
-    async def takes(session: SessionPath, track: Annotated[str, Field(min_length=1, max_length=64)],
-                    choose: Annotated[str, Field(min_length=1, max_length=128)] | None = None) -> TakesInfo:
+    async def takes(session: SessionPath, track: TrackName,
+                    choose: Annotated[str, Field(min_length=1, max_length=128, description=(
+                        "A take's name (from takes[].name) to make it the one that plays"))] | None = None
+                    ) -> TakesInfo:
         """List a track's takes (oldest first) and which plays; with choose (a take name), make it play."""
         if choose:
             return TakesInfo(**await service.choose_take(session, track, choose))
@@ -294,7 +269,8 @@ def build_server(service, token: str | None = None, url: str | None = None) -> M
     @mcp.tool()
     @_tool_errors
     async def render_preview(session: SessionPath,
-                             tracks: Annotated[list[str], Field(max_length=64)] | None = None,
+                             tracks: Annotated[list[TrackName], Field(max_length=64, description=(
+                                 "Only these tracks; unset = every audio track"))] | None = None,
                              bars: BarRange | None = None) -> PreviewInfo:
         """Render a stereo WAV of the session (or some tracks / bars) as Ardour plays it, to listen to or
         analyse. Returns the file path and its loudness."""
@@ -302,14 +278,19 @@ def build_server(service, token: str | None = None, url: str | None = None) -> M
 
     @mcp.resource("resonant://config", mime_type="application/json")
     def config_resource() -> str:
-        """The daemon's configuration (ports, roots, engines; `resonant doctor` says which engines work here)."""
-        from bridge.core.ops import available_engines
+        """The daemon's configuration: ports, roots, and the engines that can run here (with why the others
+        cannot)."""
+        from bridge.core.ops import usable_engines
 
         c = service.config
+        engines = usable_engines()
         return json.dumps({"bind": c.bind, "osc_port": c.osc_port, "data_dir": str(c.data_dir),
                            "session_roots": [str(p) for p in c.session_roots], "default_engine": c.default_engine,
-                           "engines": available_engines(), "musicgen_model": c.musicgen_model or None,
-                           "queue_size": c.queue_size})
+                           "engines": [n for n, why in engines.items() if why.startswith("usable")],
+                           "engines_not_usable": {n: why for n, why in engines.items() if not why.startswith("usable")},
+                           "musicgen_model": c.musicgen_model or None, "queue_size": c.queue_size,
+                           "limits": {"audio_seconds": c.limit_audio_seconds, "regions": c.limit_regions,
+                                      "tracks": c.limit_tracks}})
 
     @mcp.resource("resonant://jobs/{job_id}", mime_type="application/json")
     async def job_resource(job_id: str) -> str:

@@ -23,6 +23,7 @@ from bridge.engines import GenerationRequest, get_engine
 from bridge.engines.context import context_for
 from bridge.frontends.cli.main import main as cli
 from bridge.music.theory import MINOR_SCALE, parse_note
+from tests.figures import figure
 from tests.synth import drums
 from tests.test_analysis import make_session
 
@@ -42,6 +43,8 @@ def test_drums_alone_and_a_prompt_key(tmp_path: Path) -> None:
     stems = ENGINE.generate(req, context_for(s, req))
     for st in stems:
         pcs = [p % 12 for _, _, p, _ in notes_of(st.midi)]
+        figure(f"drums locked + funk in E minor: {st.role} notes in E minor", sum(p in E_MINOR for p in pcs) / len(pcs),
+               ">= 0.95")
         assert sum(p in E_MINOR for p in pcs) / len(pcs) >= 0.95, st.role
     decided = stems[0].metadata["plan"]["decided"]
     assert stems[0].metadata["plan"]["key"] == "E minor" and decided["key"] == "the prompt", decided
@@ -106,6 +109,8 @@ def test_regenerating_bars_fits_the_song_and_keeps_the_take(song: Path, tmp_path
     new = [n for n in take if 8.0 <= n[0] < 16.0]
     assert len(new) >= 4
     assert [n for n in take if not 8.0 <= n[0] < 16.0] == [n for n in old_notes if not 8.0 <= n[0] < 16.0]
+    figure("new + regenerate Bass 3-4: notes in key", sum(p % 12 in E_MINOR for _, _, p, _ in new) / len(new),
+           ">= 0.95")
     assert sum(p % 12 in E_MINOR for _, _, p, _ in new) / len(new) >= 0.95
     # the note on each bar's first beat is a tone of the chord the Harmony track plays there
     hits = 0
@@ -117,6 +122,8 @@ def test_regenerating_bars_fits_the_song_and_keeps_the_take(song: Path, tmp_path
     # the new take as a whole keeps the old one's level (within 0.5 LU)
     s1 = read_session(folder)
     new_audio = render(s1, [s1.track("Bass")])
+    figure("regenerate Bass 3-4, empty prompt: loudness change (LU)",
+           abs(integrated_loudness(new_audio, 48000) - integrated_loudness(old_audio, 48000)), "<= 0.5")
     assert abs(integrated_loudness(new_audio, 48000) - integrated_loudness(old_audio, 48000)) <= 0.5
     recipe, _ = _take_notes(folder, "Bass")
     assert recipe["job"] == job["id"] and recipe["style"] == "funk" and recipe["program"] == before_recipe["program"]
@@ -135,6 +142,7 @@ def test_the_whole_take_follows_the_harmony_track(song: Path, tmp_path: Path) ->
         q = (bar - 1) * 4.0
         downbeat = [p for s, _, p, _ in new if abs(s - q) < 0.06]
         hits += bool(downbeat) and downbeat[0] % 12 in _chord_tones(harmony, q)
+    figure("whole Bass take: beat-1 notes on the Harmony's chord tones", hits / 8, ">= 0.9")
     assert hits / 8 >= 0.9, hits
 
 
@@ -148,6 +156,7 @@ def test_relative_prompts_change_the_take(song: Path, tmp_path: Path, prompt: st
     job = _regenerate(folder, "Bass", "--prompt", prompt, "--seed", "7", "--loyalty", "0")
     _, after = _take_notes(folder, "Bass")
     ratio = _per_bar(after, range(1, 9)) / _per_bar(before, range(1, 9))
+    figure(f"{prompt!r}: notes per bar, new / previous take", ratio, f"{low}..{high}")
     assert low <= ratio <= high, (prompt, ratio)
     assert "density" in job["stems"][0]["metadata"]["plan"]["decided"]
 
@@ -188,6 +197,7 @@ def test_a_new_melody_keeps_clear_of_a_locked_one(tmp_path: Path) -> None:
         strong += 1
         sounding = [lp for a, b, lp in locked if a <= s0 < b]
         clashes += any((p - lp) % 12 in (1, 11) for lp in sounding)
+    figure("melody vs locked melody: semitone clashes on strong beats", clashes / max(1, strong), "<= 0.05")
     assert strong >= 8 and clashes / strong <= 0.05, (clashes, strong)
     assert np.median([p for *_, p, _ in new]) > max(lp for *_, lp in locked)  # above it: there is room
     assert mid  # the locked melody is a real MIDI file as a user would have

@@ -53,7 +53,28 @@ def test_generate_over_osc_then_ardour_lists_the_tracks(tmp_path: Path) -> None:
         proc.wait(30)
 
 
-def _with_ardour(folder: Path, c: OscClient, a: ArdourInstall) -> None:
+def test_hardour_on_a_resonant_new_session_answers_the_bridge_with_no_settings(tmp_path: Path) -> None:
+    """`resonant new` switches Ardour's OSC surface on: the daemon's /resonant/ardour/strips works as is."""
+    from bridge.frontends.cli.main import main as cli
+
+    a = ardour_tools.require_ardour()
+    _need("jackd")
+    _need(a.hardour or f"{a.libdir}/hardour-*")
+    folder = tmp_path / "Fresh"
+    assert cli(["new", str(folder), "--bars", "2", "--prompt", "funk"]) == 0
+    proc, port = start_daemon(tmp_path / "data")
+    c = OscClient(port)
+    try:
+        _with_ardour(folder, c, a, "Fresh", {"Drums", "Bass", "Harmony", "Melody"})
+    finally:
+        c.close()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+
+
+def _with_ardour(folder: Path, c: OscClient, a: ArdourInstall, snapshot: str = "Live",
+                 tracks: set[str] | None = None) -> None:
+    tracks = tracks or {"Drums", "Bass"}
     # one fixed name: the JACK registry holds few servers, and a name reused is a slot reused
     server = "resonant-test"
     env = {**os.environ, **a.env(), "JACK_DEFAULT_SERVER": server}
@@ -67,7 +88,7 @@ def _with_ardour(folder: Path, c: OscClient, a: ArdourInstall) -> None:
         strips = None
         with ArdourOsc(timeout=2.0) as ardour, open(log, "w") as out:
             for attempt in range(3):  # on a loaded machine hardour may still miss the server once
-                hardour = subprocess.Popen([a.hardour, str(folder), "Live"], stdout=out, stderr=subprocess.STDOUT,
+                hardour = subprocess.Popen([a.hardour, str(folder), snapshot], stdout=out, stderr=subprocess.STDOUT,
                                            env=env)
                 for _ in range(40):
                     try:
@@ -82,13 +103,13 @@ def _with_ardour(folder: Path, c: OscClient, a: ArdourInstall) -> None:
                 assert attempt < 2, "hardour exited three times:\n" + log.read_text()[-3000:]
                 time.sleep(2.0)
         assert strips is not None, "Ardour's OSC surface never answered"
-        assert {s.name for s in strips if s.kind == "AT"} == {"Drums", "Bass"}
+        assert {s.name for s in strips if s.kind == "AT"} == tracks
         assert info["sample_rate"] == 48000
         # the same, through the daemon's own address space
         c.send("/resonant/ardour/strips")
         got = c.until(lambda m: m[0] in ("/resonant/ardour/strips/end", "/resonant/error"), timeout=10)
         assert got[-1][0] == "/resonant/ardour/strips/end", got[-1]
-        assert {m[1][1] for m in got if m[0] == "/resonant/ardour/strips" and m[1][0] == "AT"} == {"Drums", "Bass"}
+        assert {m[1][1] for m in got if m[0] == "/resonant/ardour/strips" and m[1][0] == "AT"} == tracks
     finally:
         if hardour is not None and hardour.poll() is None:
             hardour.send_signal(signal.SIGKILL)

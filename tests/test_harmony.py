@@ -9,6 +9,7 @@ import pytest
 
 from bridge.ardour import read_session
 from bridge.audio.analysis import analyze
+from tests.figures import figure
 from tests.synth import drums, render_score
 from tests.test_analysis import make_session
 
@@ -53,6 +54,7 @@ def test_key_and_chords_per_half_bar(name: str, tmp_path: Path) -> None:
     assert "Drums" not in ctx.key_from and ctx.not_pitched["Drums"].startswith("a drum track")
     got, want = _half_bars(ctx.grid), _half_bars(grid)
     right = sum(g == w for g, w in zip(got, want, strict=True)) / len(want)
+    figure(f"chords per half bar right, {name}", right, ">= 0.9")
     assert right >= 0.9, list(zip(want, got, strict=True))
     if name == "pickup":
         assert ctx.bars[0].chords == [None]  # a pickup bar has no chord of its own

@@ -100,7 +100,10 @@ def test_an_assistant_session(song: Path, tmp_path: Path) -> None:
         res = await c.read_resource(f"resonant://jobs/{job['id']}")
         assert job["id"] in res.contents[0].text
         conf = json.loads((await c.read_resource("resonant://config")).contents[0].text)
-        assert conf["default_engine"] == "arranger" and {"arranger", "musicgen"} <= set(conf["engines"])
+        assert conf["default_engine"] == "arranger" and "arranger" in conf["engines"]
+        # listed as usable only where it can run; else with the reason
+        assert "musicgen" in conf["engines"] or "musicgen" in conf["engines_not_usable"]
+        assert "musicgen" not in conf["engines"] or "musicgen" not in conf["engines_not_usable"]
         prompts = {p.name for p in (await c.list_prompts()).prompts}
         assert "arrange_around_locked_tracks" in prompts
 
@@ -205,3 +208,63 @@ def test_http_needs_the_token(song: Path, tmp_path: Path) -> None:
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(30)
+
+
+def _undescribed(schema: dict, where: str, defs: dict) -> list[str]:
+    """Properties of a JSON schema (and of the models it refers to) that carry no description."""
+    missing = []
+    for name, prop in schema.get("properties", {}).items():
+        options = [prop, *prop.get("anyOf", []), *prop.get("allOf", [])]
+        if not any(o.get("description") for o in options):
+            missing.append(f"{where}.{name}")
+        nested = options + [opt.get("items", {}) for opt in options]
+        for o in nested:
+            ref = o.get("$ref")
+            if ref and ref.split("/")[-1] not in defs.get("_seen", set()):
+                defs.setdefault("_seen", set()).add(ref.split("/")[-1])
+                missing += _undescribed(defs[ref.split("/")[-1]], ref.split("/")[-1], defs)
+    return missing
+
+
+def test_every_tool_parameter_and_output_field_is_described(tmp_path: Path) -> None:
+    async def body(c: Client) -> None:
+        missing = []
+        for tool in (await c.list_tools()).tools:
+            assert tool.description and len(tool.description) > 40, tool.name
+            missing += _undescribed(tool.input_schema, f"{tool.name}(in)", tool.input_schema.get("$defs", {}))
+            out = tool.output_schema or {}
+            if out.get("type") == "object" and "result" in out.get("properties", {}):  # a list, wrapped
+                out = {"properties": {}, **{"$defs": out.get("$defs", {})}} | {
+                    "properties": {"result": {**out["properties"]["result"], "description": "wrapped"}}}
+            missing += _undescribed(out, f"{tool.name}(out)", out.get("$defs", {}))
+        assert not missing, missing
+
+    run(_with_client(tmp_path, body))
+
+
+def test_a_files_only_job_says_so_and_delivery_is_typed(tmp_path: Path) -> None:
+    async def body(c: Client) -> None:
+        r = (await c.call_tool("generate", {"roles": ["bass"], "bars": 1, "wait_seconds": 40})).structured_content
+        assert r["status"] == "done", r
+        assert r["delivery"]["method"] == "files" and r["delivery"]["folder"]
+        assert "files only" in r["hint"] and "in the session" not in r["hint"]
+        assert r["stems"][0]["wav"].endswith("bass.wav")
+
+    run(_with_client(tmp_path, body))
+
+
+def test_set_tracks_says_where_the_change_went_and_bars_are_true(song: Path, tmp_path: Path) -> None:
+    async def body(c: Client) -> None:
+        r = (await c.call_tool("set_tracks", {"session": str(song), "tracks": ["Keys"], "locked": True})
+             ).structured_content
+        assert r["stored"] == "in the session file" and r["tracks"] == [{"name": "Keys", "role": r["tracks"][0]["role"],
+                                                                          "locked": True}]
+        d = (await c.call_tool("describe_session", {"session": str(song), "analyze": False})).structured_content
+        keys = d["tracks"][0]
+        s = read_session(song)
+        regions = s.regions_of(s.track("Keys"))
+        assert keys["first_bar"] == s.tempo_map.bar_containing(min(r.position for r in regions))
+        assert keys["last_bar"] == s.tempo_map.bar_containing(max(r.end for r in regions) - 1)
+        assert keys["last_bar"] > keys["first_bar"], keys  # the end of the take, not its start again
+
+    run(_with_client(tmp_path, body))

@@ -82,3 +82,66 @@ def test_engine_settings_reach_the_worker_as_its_environment(tmp_path: Path) -> 
     with pytest.raises(InvalidInput, match="unknown setting engines.musicgen"):
         cfg_file.write_text('[engines]\nmusicgen = "x"\n')
         load_config(cfg_file, env={})
+
+
+def test_doctor_says_whether_the_daemon_is_running(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import signal
+    import socket
+
+    from tests.daemon_tools import free_port, start_daemon
+
+    def checks() -> dict[str, dict]:
+        cli(["doctor", "--json"])
+        return {c["name"]: c for c in json.loads(capsys.readouterr().out)}
+
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    osc = s.getsockname()[1]
+    s.close()
+    mcp = free_port()
+    monkeypatch.setenv("RESONANT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("RESONANT_OSC_PORT", str(osc))
+    monkeypatch.setenv("RESONANT_MCP_PORT", str(mcp))
+    down = checks()
+    assert not down["daemon"]["ok"] and "resonant serve" in down["daemon"]["detail"]
+    assert not down["mcp http"]["ok"]
+    proc, _ = start_daemon(tmp_path / "data", "--osc-port", str(osc), "--mcp-port", str(mcp))
+    try:
+        up = checks()
+        assert up["daemon"]["ok"] and "running (version" in up["daemon"]["detail"], up["daemon"]
+        assert up["mcp http"]["ok"] and "mcp-token" in up["mcp http"]["detail"], up["mcp http"]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+    # something else on the port: said so, not taken for the daemon
+    squat = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    squat.bind(("127.0.0.1", osc))
+    try:
+        assert "not a Resonant daemon" in checks()["daemon"]["detail"]
+    finally:
+        squat.close()
+
+
+def test_every_command_and_option_has_help() -> None:
+    import argparse
+
+    from bridge.frontends.cli.main import build_parser
+
+    missing = []
+
+    def walk(parser: argparse.ArgumentParser, where: str) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                helps = {a.dest: a.help for a in action._choices_actions}
+                for name, sp in action.choices.items():
+                    if not helps.get(name):
+                        missing.append(f"{where} {name}")
+                    walk(sp, f"{where} {name}")
+            elif not action.help and action.dest != "help":
+                missing.append(f"{where} {'/'.join(action.option_strings) or action.dest}")
+
+    walk(build_parser(), "resonant")
+    assert not missing, missing
+    text = build_parser().format_help()
+    assert "``" not in text and "translates arguments" not in text  # not a developer's docstring

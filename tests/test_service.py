@@ -193,6 +193,41 @@ def test_recovery_after_a_crash(tmp_path: Path) -> None:
     run(go())
 
 
+def test_recovery_asks_the_inbox_whether_ardour_imported_a_cut_off_hook_delivery(tmp_path: Path) -> None:
+    """A daemon killed while Ardour's hook had its drop: after the restart the job is done if Ardour
+    acknowledged the import, else failed and the drop withdrawn (so no take lands that nobody awaits)."""
+    from bridge.ardour.live import inbox
+    from bridge.core.delivery import WAITING_FOR_ARDOUR
+
+    song = new_session(tmp_path)
+    wav = tmp_path / "t.wav"
+    import numpy as np
+    import soundfile as sf
+
+    sf.write(str(wav), np.zeros((4800, 2)), 48000)
+    drop = inbox.Drop(track="Bass", role="bass", file="", position=0, first_bar=1, last_bar=1, take="Bass",
+                      new_track=True, channels=2, frames=4800)
+
+    async def go() -> None:
+        store = await JobStore(tmp_path / "data" / "jobs.sqlite3").open()
+        landed = await store.create("generate", str(song / "Song.ardour"), None, {"roles": ["bass"]}, "arranger")
+        waiting = await store.create("generate", str(song / "Song.ardour"), None, {"roles": ["bass"]}, "arranger")
+        for j in (landed, waiting):
+            await store.update(j.id, status="delivering", stage=WAITING_FOR_ARDOUR)
+            inbox.post(song, j.id, "generate", [(wav, drop)], None)
+        # Ardour's hook answered for the first one just before the daemon died
+        (inbox.inbox_of(song) / f"{landed.id}.ack").write_text("ok\nimported 1\nplaced\t1\tBass\tBass\tBass-x.wav\n")
+        await store.close()
+        async with running(load_config(data_dir=str(tmp_path / "data"), env={})) as svc:
+            a, b = await svc.job(landed.id), await svc.job(waiting.id)
+            assert a["status"] == "done" and a["delivery"]["recovered"], a
+            assert a["delivery"]["tracks"][0]["track"] == "Bass"
+            assert b["status"] == "failed" and "withdrawn" in b["error"], b
+            assert inbox.waiting(inbox.inbox_of(song)) == []  # neither waits for Ardour any more
+
+    run(go())
+
+
 def test_config_file_env_and_flags(tmp_path: Path) -> None:
     toml = tmp_path / "c.toml"
     toml.write_text('[daemon]\nosc_port = 7000\nbind = "127.0.0.2"\n[sessions]\nroots = ["/a", "/b"]\n')
@@ -236,9 +271,20 @@ def test_whole_take_regenerate_at_110_bpm_starts_on_bar_3(tmp_path: Path, config
     done = run(go())
     assert done["status"] == "done", done["error"]
     assert done["delivery"]["tracks"][0]["bars"] == [3, 6]
+    assert "changed_bars" not in done["delivery"]["tracks"][0]  # the whole take was rewritten
     s = read_session(song)
     (region,) = s.regions_of(s.track("Bass"))
     assert region.position == start and region.end <= end + s.sample_rate  # a release tail at most
+
+    async def some_bars() -> dict:
+        async with running(config) as svc:
+            return await wait(svc, (await svc.regenerate(str(song), "Bass", bars=(5, 6), seed=4))["id"])
+
+    # bars 5-6 of it: the new take spans the whole take (the rest kept), and says which bars changed
+    done = run(some_bars())
+    assert done["status"] == "done", done["error"]
+    t = done["delivery"]["tracks"][0]
+    assert t["bars"] == [3, 6] and t["changed_bars"] == [5, 6], t
 
 
 def test_a_queued_job_is_pending_until_the_worker_takes_it(tmp_path: Path, config) -> None:

@@ -14,6 +14,7 @@ from scipy.signal import butter, sosfilt
 from bridge.audio.midi import read_smf
 from bridge.engines import GenerationRequest, get_engine
 from bridge.music.styles import CRASH, CRASH2, SNARE, SPLASH, STYLES, TOMS
+from tests.figures import figure
 
 ENGINE = get_engine("arranger")
 STYLE4 = ("techno", "lo-fi", "metal", "jazz")
@@ -63,6 +64,7 @@ def test_sections_differ_in_energy(songs, style: str) -> None:
         a, b = int((sec["bars"][0] - 1) * per_bar), int(sec["bars"][1] * per_bar)
         levels.append(10 * np.log10(np.mean(mix[a:b] ** 2)))
     assert len(levels) >= 2
+    figure(f"{style}: section level range (dB)", max(levels) - min(levels), ">= 3")
     assert max(levels) - min(levels) >= 3.0, (style, [s["section"] for s in sections(stems["drums"])], levels)
 
 
@@ -82,6 +84,7 @@ def test_every_section_boundary_has_a_transition(songs, style: str) -> None:
 def test_comping_and_bass_vary(songs, style: str) -> None:
     harmony = {r for r in bar_rhythms(notes(songs[style]["harmony"])) if r}
     bass = {r for r in bar_rhythms(notes(songs[style]["bass"])) if r}
+    figure(f"{style}: comping rhythms / bass bar rhythms", f"{len(harmony)} / {len(bass)}", ">= 2 / >= 3")
     assert len(harmony) >= 2, (style, harmony)
     assert len(bass) >= 3, (style, bass)
 
@@ -112,11 +115,13 @@ def test_the_melody_has_a_motif_that_returns_and_few_scale_runs(songs, style: st
     one = [m for m in motifs if len(m[0]) >= 3]
     two = [(motifs[i], motifs[i + 1]) for i in range(BARS - 1) if len(motifs[i][0]) + len(motifs[i + 1][0]) >= 4]
     best = max([one.count(m) for m in one] + [two.count(m) for m in two], default=0)
+    figure(f"{style}: melody motif returns (times heard)", best, ">= 3")
     assert best >= 3, (style, best)
     pitches: dict[int, list[int]] = {}
     for s, _, p, _ in ns:
         pitches.setdefault(int((s + 0.04) // 4), []).append(p)
     runs = sum(_scale_run(row) for row in pitches.values())
+    figure(f"{style}: melody bars that are scale runs", runs / max(1, len(pitches)), "<= 0.5")
     assert runs <= 0.5 * len(pitches), (style, runs, len(pitches))
 
 
@@ -124,6 +129,7 @@ def test_styles_differ_in_melody_rhythm(songs) -> None:
     sets = {s: set(r for r in bar_rhythms(notes(songs[s]["melody"])) if r) for s in STYLE4}
     for a, b in itertools.combinations(STYLE4, 2):
         jaccard = len(sets[a] & sets[b]) / len(sets[a] | sets[b])
+        figure(f"melody onsets Jaccard {a}/{b}", jaccard, "< 0.6")
         assert jaccard < 0.6, (a, b, jaccard)
 
 
@@ -151,6 +157,7 @@ def test_swing_is_the_same_in_drums_and_melody(style: str) -> None:
     mel = [s for s, *_ in notes(stems["melody"])]
     a, b = _swing_ratio(hats, unit), _swing_ratio(mel, unit)
     assert a is not None and b is not None, (style, a, b)
+    figure(f"{style}: swing ratio drums / melody", f"{a:.2f} / {b:.2f}", "within 10%")
     assert a > 1.15 and abs(a - b) / a <= 0.10, (style, a, b)
 
 
@@ -202,8 +209,10 @@ def test_with_debians_soundfont_the_bass_has_weight_and_stems_are_stereo() -> No
     bass = stems["bass"].audio.mean(axis=1).astype(np.float64)
     low = sosfilt(butter(8, 120.0, "lowpass", fs=48000, output="sos"), bass)
     share = float(np.sum(low ** 2) / np.sum(bass ** 2))
+    figure("lo-fi bass energy below 120 Hz (FluidR3)", share, ">= 0.5")
     assert share >= 0.5, share
     for role, st in stems.items():
         side = st.audio[:, 0].astype(np.float64) - st.audio[:, 1]
         mid = st.audio[:, 0].astype(np.float64) + st.audio[:, 1]
+        figure(f"lo-fi {role}: side/mid RMS", float(np.sqrt(np.mean(side ** 2)) / np.sqrt(np.mean(mid ** 2))), "> 0.02")
         assert np.sqrt(np.mean(side ** 2)) / np.sqrt(np.mean(mid ** 2)) > 0.02, role

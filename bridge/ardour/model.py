@@ -295,11 +295,21 @@ class Session:
                  "muted": t.muted, "gain": t.gain, "inputs": t.n_inputs, "playlist": t.playlist_id,
                  "take": self.playlist_of(t).name if self.playlist_of(t) else None,
                  "takes": [p.name for p in self.takes_of(t)],
+                 "bars": self._bars_of(t),
                  "regions": [region(r) for r in self.regions_of(t)]}
                 for t in self.tracks
             ],
             "warnings": list(self.warnings),
         }
+
+    def _bars_of(self, track: Track) -> list[int] | None:
+        """First and last bar (inclusive) that the track's current take sounds in."""
+        regions = [r for r in self.regions_of(track) if r.length > 0]
+        if not regions:
+            return None
+        first, _ = self.tempo_map.bars_spanning(min(r.position for r in regions), min(r.end for r in regions))
+        _, last = self.tempo_map.bars_spanning(max(r.position for r in regions), max(r.end for r in regions))
+        return [first, last]
 
     def _source_dict(self, sid: str) -> dict[str, Any]:
         s = self.sources.get(sid)

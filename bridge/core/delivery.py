@@ -49,6 +49,15 @@ class PartialDelivery(NotAcknowledged):
         self.placed = placed
 
 
+def changed_bars(job: Any) -> dict[str, list[int]]:
+    """For a regeneration of some bars: which bars were rewritten. The new take itself spans the whole
+    previous take (``bars``), the rest of it unchanged."""
+    req = job.request or {}
+    if job.kind != "regenerate" or not req.get("first_bar") or not req.get("bars"):
+        return {}
+    return {"changed_bars": [int(req["first_bar"]), int(req["first_bar"]) + int(req["bars"]) - 1]}
+
+
 def new_track_names(session: Session, roles: list[str]) -> list[str]:
     """Track names for new stems: ``Bass``, or ``Bass 2`` when the session has a Bass already."""
     names = {t.name.lower() for t in session.tracks} | {b.name.lower() for b in session.busses}
@@ -124,7 +133,8 @@ class Deliverer:
                 st = stems[0]
                 take = next_take_name(job.track, {p.name for p in s.playlists.values()})
                 pl = ed.add_take(job.track, [Clip(Path(st["wav"]), st["start"], file_stem=f"{take}-{job.id[:8]}")])
-                placed["tracks"].append({"track": job.track, "take": take, "playlist": pl, **where(st)})
+                placed["tracks"].append({"track": job.track, "take": take, "playlist": pl, **where(st),
+                                         **changed_bars(job)})
             else:
                 for st, name in zip(stems, new_track_names(s, [st["role"] for st in stems]), strict=True):
                     ed.add_audio_track(name, [Clip(Path(st["wav"]), st["start"], file_stem=f"{name}-{job.id[:8]}")],
@@ -243,7 +253,7 @@ class Deliverer:
         result = {"method": "ardour", "seconds": round(time.monotonic() - t0, 3), "detail": ack["detail"],
                   "tracks": [{"track": placed.get(i, {}).get("track") or d.track, "role": d.role,
                               "take": placed.get(i, {}).get("take") or d.take, "position": d.position,
-                              "bars": [d.first_bar, d.last_bar]} for i, d in enumerate(drops)]}
+                              "bars": [d.first_bar, d.last_bar], **changed_bars(job)} for i, d in enumerate(drops)]}
         await self._keep(folder, job.id, stems,
                          [[Path(d.file).name, placed.get(i, {}).get("source", "")] for i, d in enumerate(drops)],
                          result)

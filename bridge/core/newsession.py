@@ -96,6 +96,8 @@ def create(folder: Path, template: str = "band", prompt: str = "", bars: int = 8
         bpm = intent.bpm or STYLES[intent.style or DEFAULT_STYLE].bpm
         ed = SessionEditor(session)
         ed.set_constant_tempo(bpm)
+        # Ardour's OSC surface on, so the daemon can ask the running Ardour (/resonant/ardour/strips, save)
+        ed.set_control_protocol("Open Sound Control (OSC)", True)
         ed.commit()
         session = read_session(file)
         roles = {t.role: t for t in session.tracks if t.role}

@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,6 +94,70 @@ def _port_free(host: str, port: int, kind: int) -> bool:
         s.close()
 
 
+def _ping(host: str, port: int, timeout: float) -> str | None:
+    """The version a Resonant daemon answers /resonant/ping with, or None."""
+    from pythonosc.osc_message import OscMessage
+    from pythonosc.osc_message_builder import OscMessageBuilder
+
+    s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(timeout)
+    try:
+        s.sendto(OscMessageBuilder("/resonant/ping").build().dgram, (host, port))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            m = OscMessage(s.recv(65536))
+            if m.address == "/resonant/ping" and len(m.params) >= 2:
+                return str(m.params[1])
+    except (OSError, ValueError):
+        return None
+    finally:
+        s.close()
+    return None
+
+
+def daemon_checks(cfg, timeout: float = 1.5) -> list[Check]:
+    """Is the daemon running where the config says: OSC answered, MCP over HTTP answering."""
+    host = "127.0.0.1" if cfg.bind in ("0.0.0.0", "") else "::1" if cfg.bind == "::" else cfg.bind
+    version = _ping(host, cfg.osc_port, timeout)
+    out = []
+    if version is not None:
+        out.append(Check("daemon", True, f"running (version {version}), OSC on {host}:{cfg.osc_port}", required=False))
+    elif _port_free(cfg.bind, cfg.osc_port, socket.SOCK_DGRAM):
+        out.append(Check("daemon", False, f"not running (nothing on OSC port {cfg.osc_port}): start it with"
+                                          " `resonant serve`, or `resonant service install` to have it always on",
+                         required=False))
+    else:
+        out.append(Check("daemon", False, f"OSC port {cfg.osc_port} is taken by something that is not a Resonant"
+                                          " daemon (no answer to /resonant/ping): stop it, or set [daemon] osc_port",
+                         required=False))
+    if cfg.mcp_port:
+        code = _http_status(host, cfg.mcp_port, timeout)
+        if code == 401:
+            out.append(Check("mcp http", True, f"answering at http://{host}:{cfg.mcp_port}/mcp (clients send the"
+                                               f" token in {cfg.data_dir}/mcp-token)", required=False))
+        elif code is None:
+            out.append(Check("mcp http", False, f"nothing answers on port {cfg.mcp_port}"
+                                                + (" (the daemon runs with MCP off?)" if version else ""),
+                             required=False))
+        else:
+            out.append(Check("mcp http", False, f"port {cfg.mcp_port} answers HTTP {code}, not like the daemon's"
+                                                " MCP endpoint: is another program using it?", required=False))
+    return out
+
+
+def _http_status(host: str, port: int, timeout: float) -> int | None:
+    import http.client
+
+    conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        conn.request("POST", "/mcp", body=b"{}", headers={"Content-Type": "application/json"})
+        return conn.getresponse().status
+    except (OSError, http.client.HTTPException):
+        return None
+    finally:
+        conn.close()
+
+
 def doctor(config_path: str | None = None) -> list[Check]:
     from bridge.core.config import load_config
     from bridge.errors import BridgeError
@@ -126,12 +191,7 @@ def doctor(config_path: str | None = None) -> list[Check]:
             # an engine nobody chose is optional: its absence is news, not a broken install
             checks.append(Check(f"engine {name}", False, e.message, required=name == cfg.default_engine))
     checks.append(hook_check())
-    ports = [("osc", cfg.osc_port, socket.SOCK_DGRAM)] + ([("mcp", cfg.mcp_port, socket.SOCK_STREAM)]
-                                                          if cfg.mcp_port else [])
-    for kind, port, sock in ports:  # a port in use is most likely our own daemon: news, not a failure
-        free = _port_free(cfg.bind, port, sock)
-        checks.append(Check(f"{kind} port {port}", free, "free" if free else "in use (a daemon already running?)",
-                            required=False))
+    checks += daemon_checks(cfg)
     return checks
 
 
@@ -168,3 +228,27 @@ def available_engines() -> list[str]:
     from bridge.engines.registry import available_engines as installed
 
     return installed()
+
+
+_usable: tuple[float, dict[str, str]] | None = None
+
+
+def usable_engines(max_age_s: float = 60.0) -> dict[str, str]:
+    """The engines that can run here, with why each other installed one cannot (asked at most once a
+    minute: probing an engine can load its libraries)."""
+    global _usable
+    if _usable is not None and time.monotonic() - _usable[0] < max_age_s:
+        return _usable[1]
+    from bridge.engines.registry import get_engine
+    from bridge.errors import BridgeError
+
+    out = {}
+    for name in available_engines():
+        try:
+            engine = get_engine(name)
+            probe = getattr(engine, "probe", None)
+            out[name] = f"usable: {probe()}" if probe else "usable"
+        except BridgeError as e:
+            out[name] = f"not usable here: {e.message}"
+    _usable = (time.monotonic(), out)
+    return out

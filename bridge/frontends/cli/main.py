@@ -230,14 +230,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="resonant", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(
+        prog="resonant", description=(
+            "Resonant bridge: new drums, bass, harmony and melody that fit the tracks you keep in an Ardour"
+            " session. Start with `resonant demo`, or `resonant new DIR --prompt \"funk in E minor\"`; run"
+            " `resonant serve` for the Ardour buttons and for assistants (MCP). Every command has --help."),
+        epilog="Docs: README.md, docs/getting-started.md, docs/ardour.md, docs/mcp.md, docs/configuration.md")
     # the settings every command reads, as the daemon does (bridge.core.config)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", help="a TOML config file (default: $RESONANT_CONFIG, else"
                                          " ~/.config/resonant/config.toml when it exists)")
     p.add_argument("--version", action="version", version=f"resonant {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
-    sess = sub.add_parser("session", help="look at and change an Ardour session (closed in Ardour)")
+    sess = sub.add_parser("session", help="look at and change an Ardour session: tracks, takes, roles, locks")
     ss = sess.add_subparsers(dest="action", required=True)
 
     show = ss.add_parser("show", parents=[common], help="tracks, roles, locks, regions, tempo and meter")
@@ -293,11 +298,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     new = sub.add_parser("new", parents=[common], help="a new Ardour session from a template, every role generated")
     new.add_argument("dir", help="the new session folder (its name names the session)")
-    new.add_argument("--template", default="band")
-    new.add_argument("--prompt", default="")
-    new.add_argument("--bars", type=int, default=8)
-    new.add_argument("--seed", type=int, default=0)
-    new.add_argument("--engine", default=None)
+    new.add_argument("--template", default="band", help="the session template (default: band: Drums, Bass,"
+                                                         " Harmony, Melody)")
+    new.add_argument("--prompt", default="", help='what to write, e.g. "lo-fi hip hop in D minor, laid back"')
+    new.add_argument("--bars", type=int, default=8, help="the song's length in bars (default 8)")
+    new.add_argument("--seed", type=int, default=0, help="the same seed and prompt give the same song")
+    new.add_argument("--engine", default=None, help="arranger (default) or musicgen")
     new.add_argument("--loudness", type=float, default=-16.0, help="mix loudness target, LUFS")
     new.add_argument("--force", action="store_true", help="replace a session resonant new made in DIR before")
     new.add_argument("--json", action="store_true")
@@ -315,7 +321,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_parsers(sub, ards)
 
-    doc = sub.add_parser("doctor", help="check the install: Ardour, JACK, SoundFont, engines, ports, config")
+    doc = sub.add_parser("doctor", help="check the install (Ardour, JACK, SoundFont, engines, config) and"
+                                        " whether the daemon runs")
     doc.add_argument("--config")
     doc.add_argument("--json", action="store_true")
     doc.set_defaults(func=cmd_doctor)
@@ -376,8 +383,10 @@ def build_parser() -> argparse.ArgumentParser:
     mx.add_argument("--force", action="store_true", help="replace OUT if it exists")
     mx.set_defaults(func=cmd_mixdown)
 
+    helps = {"lock": "lock TRACK: it is never changed by generation, and new parts fit it",
+             "unlock": "unlock TRACK: generation may rewrite it again (it still shapes the parts around it)"}
     for name, locked in (("lock", True), ("unlock", False)):
-        sp = ss.add_parser(name, parents=[common], help=f"{name} TRACK: locked tracks are kept and generated around")
+        sp = ss.add_parser(name, parents=[common], help=helps[name])
         sp.add_argument("path")
         sp.add_argument("track")
         sp.add_argument("--role", choices=ROLES, help="also set the track's role")
@@ -389,7 +398,31 @@ def build_parser() -> argparse.ArgumentParser:
     rl.add_argument("role", choices=ROLES)
     rl.add_argument("--json", action="store_true")
     rl.set_defaults(func=cmd_role)
+    _explain(p)
     return p
+
+
+# help for the arguments many commands share, given once
+_COMMON_HELP = {
+    "path": "the session folder, or its .ardour file",
+    "track": "the track's name, as Ardour shows it",
+    "json": "print the result as JSON",
+    "config": "a TOML config file (default: $RESONANT_CONFIG, else ~/.config/resonant/config.toml)",
+    "file": "a WAV (or any audio libsndfile reads) at the session's sample rate",
+    "role": "what the track is to the generator",
+    "seed": "the same seed and inputs give the same parts; change it for another version",
+    "prompt": 'what to write, in words (style, mood, instruments; for a take also "busier", "more aggressive")',
+}
+
+
+def _explain(parser: argparse.ArgumentParser) -> None:
+    """Fill in the help of shared arguments wherever a command left it out."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sp in action.choices.values():
+                _explain(sp)
+        elif action.help is None and action.dest in _COMMON_HELP:
+            action.help = _COMMON_HELP[action.dest]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
