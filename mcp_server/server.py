@@ -153,14 +153,14 @@ def build_server(service, token: str | None = None, url: str | None = None) -> M
         """Look at an Ardour session: tempo, meter, length, every track with its role, lock and takes,
         and (with analyze) the key and chord of each bar that the locked tracks establish.
         Call this first, before locking or generating."""
-        d = await service.describe_session(session)
+        d = await service.describe_session(session, regions=False)
         tm = d["tempo_map"]
         tracks = []
         for t in d["tracks"]:
             bars = t["bars"] or [None, None]  # from the first region's start to the last one's end
             tracks.append(TrackInfo(name=t["name"], kind=t["kind"], role=t["role"], role_guessed=t["role_guessed"],
                                     locked=t["locked"], take=t["take"], takes=len(t["takes"]),
-                                    regions=len(t["regions"]), first_bar=bars[0], last_bar=bars[1]))
+                                    regions=t["region_count"], first_bar=bars[0], last_bar=bars[1]))
         info = SessionInfo(name=d["name"], file=d["file"], sample_rate=d["sample_rate"],
                            tempo_bpm=tm["tempos"][0]["bpm"], meter=f"{tm['meters'][0]['divisions_per_bar']:g}/"
                                                                      f"{tm['meters'][0]['note_value']}",

@@ -259,7 +259,9 @@ class Session:
                 end = max(end, r.end)
         return end
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, regions: bool = True) -> dict[str, Any]:
+        """Everything, as JSON-ready data; without ``regions`` each track gives only how many it has
+        (what a summary needs: describing 90,000 regions one by one is most of the time spent)."""
         known: dict[str, dict[str, Any]] = {}  # a source is named by many regions: described once
 
         def source(sid: str) -> dict[str, Any]:
@@ -295,8 +297,8 @@ class Session:
                  "muted": t.muted, "gain": t.gain, "inputs": t.n_inputs, "playlist": t.playlist_id,
                  "take": self.playlist_of(t).name if self.playlist_of(t) else None,
                  "takes": [p.name for p in self.takes_of(t)],
-                 "bars": self._bars_of(t),
-                 "regions": [region(r) for r in self.regions_of(t)]}
+                 "bars": self._bars_of(t), "region_count": len(self.regions_of(t)),
+                 **({"regions": [region(r) for r in self.regions_of(t)]} if regions else {})}
                 for t in self.tracks
             ],
             "warnings": list(self.warnings),

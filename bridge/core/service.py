@@ -108,8 +108,9 @@ class BridgeService:
     def session_file(self, path: str) -> Path:
         return self.sessions.file(path)
 
-    async def describe_session(self, path: str) -> dict[str, Any]:
-        return await _trimmed(self.sessions.describe, path)
+    async def describe_session(self, path: str, regions: bool = True) -> dict[str, Any]:
+        """The session as data; ``regions=False``: per track only how many regions (a summary)."""
+        return await _trimmed(self.sessions.describe, path, regions)
 
     async def session_text(self, path: str) -> str:
         return await asyncio.to_thread(self.sessions.text, path)

@@ -97,9 +97,9 @@ class Sessions:
             time.sleep(0.05 * (attempt + 1))
         raise AssertionError("unreachable")
 
-    def describe(self, path: str) -> dict[str, Any]:
+    def describe(self, path: str, regions: bool = True) -> dict[str, Any]:
         s = self.open(path)
-        d = s.to_dict()
+        d = s.to_dict(regions)
         d["locked"] = [t.name for t in s.locked_tracks()]
         return d
 

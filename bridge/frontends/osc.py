@@ -225,14 +225,14 @@ class OscServer(asyncio.DatagramProtocol):
         return [("/resonant/ping", ["pong", __version__])]
 
     async def describe(self, addr: Addr, path: str) -> list[Reply]:
-        d = await self.service.describe_session(path)
+        d = await self.service.describe_session(path, regions=False)
         tm = d["tempo_map"]
         meter = tm["meters"][0]
         out = [("/resonant/session/describe", [path, d["name"], d["sample_rate"], float(tm["tempos"][0]["bpm"]),
                                                f"{meter['divisions_per_bar']:g}/{meter['note_value']}",
                                                len(d["tracks"])])]
         out += [("/resonant/session/track", [t["name"], t["role"] or "", int(t["locked"]), t["kind"],
-                                             len(t["regions"])]) for t in d["tracks"]]
+                                             t["region_count"]]) for t in d["tracks"]]
         return out + [("/resonant/session/end", [path])]
 
     async def watch(self, addr: Addr, path: str) -> list[Reply]:

@@ -44,7 +44,7 @@ def resolve(spec: str | None) -> ModelSource:
                            f"{', '.join(SHORT_NAMES)}")
     from huggingface_hub import try_to_load_from_cache
 
-    cache_dir = os.environ.get("AUDIOCRAFT_CACHE_DIR") or None
+    cache_dir = hub_cache()
     missing = [f for f in FILES if not isinstance(try_to_load_from_cache(spec, f, cache_dir=cache_dir), str)]
     if missing:
         from huggingface_hub.constants import HF_HUB_CACHE
@@ -55,6 +55,20 @@ def resolve(spec: str | None) -> ModelSource:
                             f"to it, or fill the cache with `huggingface-cli download {spec}` where there is "
                             f"internet")
     return ModelSource(spec, spec, "cache")
+
+
+def hub_cache() -> str | None:
+    """The Hugging Face cache as the environment names it now. huggingface_hub reads HF_HOME once, when
+    it is first imported; a process that imported it earlier (a probe of the engines) would look in
+    the wrong place."""
+    env = os.environ
+    if env.get("AUDIOCRAFT_CACHE_DIR"):
+        return env["AUDIOCRAFT_CACHE_DIR"]
+    if env.get("HF_HUB_CACHE"):
+        return env["HF_HUB_CACHE"]
+    if env.get("HF_HOME"):
+        return str(Path(env["HF_HOME"]).expanduser() / "hub")
+    return None
 
 
 def _folder(path: Path) -> Path:
@@ -90,7 +104,10 @@ def load(source: ModelSource, device: str) -> Any:
     does it), through audiocraft's own loader."""
     from audiocraft.models import MusicGen
 
+    saved = os.environ.get("AUDIOCRAFT_CACHE_DIR")
     try:
+        if source.kind == "cache" and saved is None and hub_cache():
+            os.environ["AUDIOCRAFT_CACHE_DIR"] = hub_cache()  # audiocraft's loader reads it at call time
         return MusicGen.get_pretrained(source.location, device=device)
     except ModelNotFound:
         raise
@@ -103,6 +120,9 @@ def load(source: ModelSource, device: str) -> Any:
         # unpickling, a truncated archive, a missing key, a state dict of the wrong shape
         raise ModelUnreadable(f"the MusicGen weights at {source.location} do not load: {type(e).__name__}: "
                               f"{_first_line(e)}") from None
+    finally:
+        if saved is None:
+            os.environ.pop("AUDIOCRAFT_CACHE_DIR", None)
 
 
 def _is_network(e: BaseException) -> bool:
