@@ -6,7 +6,8 @@ Starts ``resonant serve`` with a session root holding sessions built to hurt (10
 a range ending at 2^62, a 24-hour range, a 70,000-character track name), fires each request of
 the limits corpus, and prints for each: the answer, how long it took as a ratio to a plain
 describe of a one-region session measured in the same run, the daemon's peak RSS (VmHWM) after
-it, and whether ping was answered right after. Target: every refusal under 1 s, RSS under 1 GB,
+it, and whether ping was answered right after. Target: every refusal under 1 s, RSS under 1 GB (also for
+the heaviest request allowed: four tracks as long as [limits] audio_seconds, analysed and rendered),
 90,000 regions described in under 5 s.
 """
 
@@ -48,6 +49,27 @@ def session(parent: Path, name: str, regions: int = 0, end: str | None = None, r
     return folder
 
 
+def long_song(parent: Path, seconds: float, tracks: int = 4) -> Path:
+    """A song at the audio limit: ``tracks`` stereo tracks of ``seconds`` each (the heaviest a request may be)."""
+    import numpy as np
+    import soundfile as sf
+
+    from bridge.ardour import Clip, SessionEditor, read_session
+
+    folder = parent / "Long"
+    folder.mkdir()
+    shutil.copy(FIXTURES / "empty-ardour-7.3.ardour", folder / "Long.ardour")
+    ed = SessionEditor(read_session(folder))
+    n = int(seconds * 48000)
+    for i in range(tracks):
+        w = parent / f"long{i}.wav"
+        tone = (0.1 * np.sin(2 * np.pi * 110 * (i + 1) * np.arange(n) / 48000)).astype(np.float32)
+        sf.write(str(w), np.stack([tone, tone], axis=1), 48000, subtype="PCM_24")
+        ed.add_audio_track(f"T{i}", [Clip(w, 0)], role=["bass", "harmony", "melody", "other"][i], locked=True)
+    ed.commit()
+    return folder
+
+
 def rss(pid: int) -> tuple[float, float]:
     status = Path(f"/proc/{pid}/status").read_text()
     get = lambda k: int(re.search(rf"{k}:\s+(\d+)", status).group(1)) / 1024  # noqa: E731
@@ -81,10 +103,15 @@ def main() -> None:
     far = session(roots, "Far", end=f"a{2**62 + 5}")
     day = session(roots, "Day", end=f"a{24 * 3600 * 282240000}")
     named = session(roots, "Named", route="N" * 70_000)
+    from bridge.core.config import Config
+
+    limit = Config().limit_audio_seconds
+    long = long_song(roots, limit - 1)
     port = free_port()
     proc, osc = start_daemon(tmp / "data", "--mcp-port", str(port), env={"RESONANT_SESSION_ROOTS": str(roots)})
     c = OscClient(osc, timeout=120)
     rows = []
+    time.sleep(5)  # the worker process loads its SoundFont at start: not part of any request
 
     def osc_row(label: str, *call: object) -> None:
         t0 = time.perf_counter()
@@ -105,7 +132,9 @@ def main() -> None:
         osc_row("baseline: describe, 1 region", "/resonant/session/describe", str(plain))
         base = rows[0][2]
         for n, folder in big.items():
-            osc_row(f"describe, {n} regions", "/resonant/session/describe", str(folder))
+            for k in range(3 if n == 90_000 else 1):  # the one with a target: three times
+                osc_row(f"describe, {n} regions" + (f" (#{k + 1})" if n == 90_000 else ""),
+                        "/resonant/session/describe", str(folder))
         osc_row("describe, range to 2^62", "/resonant/session/describe", str(far))
         osc_row("describe, 70,000-char name", "/resonant/session/describe", str(named))
         osc_row("describe, 8100-byte path", "/resonant/session/describe", str(roots / ("x" * 8100)))
@@ -115,12 +144,17 @@ def main() -> None:
                  ("render_preview", {"session": str(plain), "bars": "1-99999"}),
                  ("render_preview", {"session": str(day)}),
                  ("describe_session", {"session": str(day), "analyze": True}),
-                 ("describe_session", {"session": str(big[90_000]), "analyze": False})]
+                 ("describe_session", {"session": str(big[90_000]), "analyze": False}),
+                 ("describe_session", {"session": str(big[90_000]), "analyze": False}),
+                 ("describe_session", {"session": str(long), "analyze": True}),
+                 ("render_preview", {"session": str(long)})]
         for (tool, args), (text, dt) in zip(calls, asyncio.run(mcp_calls(f"http://127.0.0.1:{port}/mcp", token,
                                                                           calls)), strict=True):
             t1 = time.perf_counter()
             pong = c.ask("/resonant/ping")[0] == "/resonant/ping"
             label = f"MCP {tool} {args.get('bars', '')} {Path(args['session']).name}"
+            if Path(args["session"]).name == "Long":
+                label = f"MCP {tool}, 4 tracks x {limit - 1:g} s"
             rows.append((label, text, dt, pong, time.perf_counter() - t1, *rss(proc.pid)))
     finally:
         c.close()

@@ -514,3 +514,33 @@ def test_host_and_origin_are_checked_on_any_bind_and_the_data_folder_is_private(
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+def test_loudness_of_long_audio_in_chunks_is_the_same_as_in_one_pass(monkeypatch) -> None:
+    """Memory bounded for long renders: K-weighting a minute at a time (the filter state carried)
+    gives the one-pass value, which the tests elsewhere check against pyloudnorm."""
+    import numpy as np
+
+    from bridge.audio import features
+
+    rng = np.random.default_rng(1)
+    n = int(150.3 * 48000)
+    x = (rng.standard_normal((n, 2)) * np.linspace(0.01, 0.3, n)[:, None]).astype(np.float32)
+    x[: n // 5] = 0
+    chunked = features.integrated_loudness(x, 48000)
+    monkeypatch.setattr(features, "LOUDNESS_CHUNK_S", 10 ** 6)
+    assert abs(chunked - features.integrated_loudness(x, 48000)) < 1e-9
+
+
+def test_long_audio_goes_to_the_analysis_rate_exactly_in_chunks() -> None:
+    import numpy as np
+    from scipy.signal import resample_poly
+
+    from bridge.audio import features
+
+    x = np.random.default_rng(0).standard_normal(48000 * 130 + 7).astype(np.float32)
+    one = resample_poly(x.astype(np.float64), 1, 4)
+    got = features.to_analysis_rate(x, 48000)
+    assert got.shape == one.shape and float(np.max(np.abs(got - one))) == 0.0
+    y = np.random.default_rng(1).standard_normal(44100 * 70 + 3).astype(np.float32)  # 44.1 kHz: 40/147
+    assert np.array_equal(features.to_analysis_rate(y, 44100), resample_poly(y.astype(np.float64), 40, 147))

@@ -114,8 +114,6 @@ def analyze(session: Session, tracks: list[Track] | None = None,
         _unknown_all(ctx, "no tracks to analyse")
         return ctx
     audio_tracks = [t for t in tracks if t.kind == "audio"]
-    renders = {t.name: render(session, [t], start, end) for t in audio_tracks}
-    stereo = sum(renders.values()) if renders else np.zeros((end - start, 2), np.float32)
     midi_tracks = [t for t in tracks if t.kind == "midi"]
     midi: list[Note] = []
     for t in midi_tracks:
@@ -126,25 +124,26 @@ def analyze(session: Session, tracks: list[Track] | None = None,
         if notes:
             midi += notes
             ctx.key_from.append(t.name)
-    pitched = []
+    # one track at a time, keeping only the sums: memory stays that of two tracks whatever their number
+    stereo = np.zeros((end - start, 2), np.float32)
+    pitched_x: np.ndarray | None = None
     for t in audio_tracks:
-        audio = renders[t.name]
+        audio = render(session, [t], start, end)
+        stereo += audio
         if float(np.max(np.abs(audio), initial=0.0)) < SILENCE:
             continue
         if t.role == "drums":
             ctx.not_pitched[t.name] = "a drum track" + (" (by its name)" if t.role_guessed else "")
             continue
         x = features.to_analysis_rate(audio.mean(axis=1), session.sample_rate)
-        if t.role in ("bass", "harmony", "melody") and not t.role_guessed:
-            pitched.append(x)
-        else:
+        del audio
+        if not (t.role in ("bass", "harmony", "melody") and not t.role_guessed):
             share = harmony.pitched_share(x)
             if share < harmony.PITCHED_SHARE:
                 ctx.not_pitched[t.name] = f"percussive by its sound (harmonic share {share:.2f})"
                 continue
-            pitched.append(x)
+        pitched_x = x if pitched_x is None else pitched_x + x
         ctx.key_from.append(t.name)
-    pitched_x = np.sum(pitched, axis=0) if pitched else None
     analyze_audio(ctx, session, stereo, midi, pitched_x)
     return ctx
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.ndimage import median_filter
 
-from bridge.audio.features import ANALYSIS_RATE, CHROMA_FFT, CHROMA_HOP, _frames
+from bridge.audio.features import ANALYSIS_RATE, CHROMA_FFT, CHROMA_HOP, _frames, stft_magnitudes
 from bridge.music.theory import ALL_CHORDS, Chord, Key, chord_scores, key_scores
 
 KEY_CONFIDENCE = 0.55  # a key correlation below this is "unknown"
@@ -61,11 +61,9 @@ class ChromaTrack:
 
 
 def chroma_of(x12k: np.ndarray) -> ChromaTrack:
-    frames = _frames(np.pad(x12k, (CHROMA_FFT // 2, CHROMA_FFT // 2)), CHROMA_FFT, CHROMA_HOP)
-    mag = np.abs(np.fft.rfft(frames * np.hanning(CHROMA_FFT), axis=1))
     freqs = np.fft.rfftfreq(CHROMA_FFT, 1.0 / ANALYSIS_RATE)
 
-    def fold(lo: float, hi: float) -> np.ndarray:
+    def fold(mag: np.ndarray, lo: float, hi: float) -> np.ndarray:
         sel = (freqs >= lo) & (freqs <= hi)
         midi = 69 + 12 * np.log2(freqs[sel] / 440.0)
         pc = np.mod(np.round(midi), 12).astype(int)
@@ -76,7 +74,9 @@ def chroma_of(x12k: np.ndarray) -> ChromaTrack:
             out[:, k] = power[:, pc == k].sum(axis=1)
         return np.sqrt(out)
 
-    return ChromaTrack(fold(55.0, 2000.0), fold(30.0, 160.0), ANALYSIS_RATE / CHROMA_HOP)
+    blocks = [(fold(m, 55.0, 2000.0), fold(m, 30.0, 160.0)) for m in stft_magnitudes(x12k, CHROMA_FFT, CHROMA_HOP)]
+    return ChromaTrack(np.concatenate([c for c, _ in blocks]), np.concatenate([b for _, b in blocks]),
+                       ANALYSIS_RATE / CHROMA_HOP)
 
 
 def key_reading(total: np.ndarray, bar_chords: list[Chord | None], bass_total: np.ndarray | None = None

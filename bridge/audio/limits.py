@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from bridge.errors import LimitExceeded
 
-DEFAULT_AUDIO_SECONDS = 600.0
+DEFAULT_AUDIO_SECONDS = 480.0
 
 
 def check_audio_span(start: int, end: int, sample_rate: int, limit_s: float | None, what: str) -> None:

@@ -27,24 +27,39 @@ _PAN_SCALE = 2.0 - 4.0 * 10.0 ** (-3.0 / 20.0)  # Ardour's 1in2out -3 dB pan law
 
 @dataclass
 class SourceCache:
-    """Decoded source files (float32, frames x channels), read once per render."""
+    """Source files open for one render, read by range: a render holds what it mixes, never whole
+    files (a five-minute stereo source is 115 MB as float32)."""
 
-    files: dict[Path, np.ndarray] = field(default_factory=dict)
+    files: dict[Path, sf.SoundFile] = field(default_factory=dict)
 
-    def channel(self, path: Path, channel: int) -> np.ndarray:
-        data = self.files.get(path)
-        if data is None:
+    def segment(self, path: Path, channel: int, start: int, count: int) -> np.ndarray:
+        """``count`` frames of one channel from frame ``start`` (zeros past the end of the file)."""
+        f = self.files.get(path)
+        if f is None:
             try:
-                data = sf.read(str(path), dtype="float32", always_2d=True)[0]
+                f = self.files[path] = sf.SoundFile(str(path))
             except (RuntimeError, sf.LibsndfileError) as e:
                 raise AudioFileError(f"cannot read audio file {path.name}: {e}") from None
-            if not np.isfinite(data).all():
-                raise AudioFileError(f"audio file {path.name} contains NaN or infinite samples")
-            self.files[path] = data
-        if channel >= data.shape[1]:
-            raise AudioFileError(f"{path.name} has {data.shape[1]} channel(s); the session reads channel "
+        if channel >= f.channels:
+            raise AudioFileError(f"{path.name} has {f.channels} channel(s); the session reads channel "
                                  f"{channel + 1} (Ardour would refuse to load this session)")
-        return data[:, channel]
+        out = np.zeros(count, dtype=np.float64)
+        if start >= f.frames or count <= 0:
+            return out
+        try:
+            f.seek(start)
+            data = f.read(min(count, f.frames - start), dtype="float32", always_2d=True)[:, channel]
+        except (RuntimeError, sf.LibsndfileError) as e:
+            raise AudioFileError(f"cannot read audio file {path.name}: {e}") from None
+        if not np.isfinite(data).all():
+            raise AudioFileError(f"audio file {path.name} contains NaN or infinite samples")
+        out[:data.size] = data
+        return out
+
+    def close(self) -> None:
+        for f in self.files.values():
+            f.close()
+        self.files.clear()
 
 
 class _RegionReader:
@@ -78,11 +93,7 @@ class _RegionReader:
         src = self.s.sources.get(sid) if sid else None
         if src is None or src.path is None:
             raise MissingSource(f"region {r.name!r} reads a source that is not on disk")
-        data = self.cache.channel(src.path, src.channel)
-        a = r.start + offset
-        out = np.zeros(count, dtype=np.float64)
-        seg = data[a:a + count]
-        out[:seg.size] = seg
+        out = self.cache.segment(src.path, src.channel, r.start + offset, count)
         return out * src.gain if src.gain != 1.0 else out
 
     def read_at(self, buf: np.ndarray, pos: int, count: int, chan: int) -> None:
@@ -193,6 +204,9 @@ def _pan(track_out: np.ndarray, azimuth: float) -> np.ndarray:
     return track_out[:2]
 
 
+RENDER_BLOCK = 1 << 20  # samples per block (~22 s at 48 kHz)
+
+
 def render(session: Session, tracks: list[Track] | None = None, start: int | None = None,
            end: int | None = None) -> np.ndarray:
     """A stereo (frames x 2, float32) render of ``tracks`` (default: all audio tracks) through the
@@ -206,14 +220,23 @@ def render(session: Session, tracks: list[Track] | None = None, start: int | Non
     chosen = [t for t in (tracks if tracks is not None else session.tracks) if t.kind == "audio"]
     session.require_sources(chosen)
     cache = SourceCache()
-    mix = np.zeros((2, end - start))
-    for t in chosen:
-        if not t.active or t.muted:
-            continue
-        out = render_playlist(session, t, start, end, max(1, t.n_inputs), cache)
-        out *= t.gain * t.trim
-        mix += _pan(out, t.pan_azimuth)
+    out = np.empty((end - start, 2), dtype=np.float32)
     master = session.master
-    if master is not None:
-        mix *= master.gain
-    return mix.T.astype(np.float32)
+    try:
+        # in blocks, as Ardour renders: exact (every region read is positional), and the memory of a
+        # render is its result plus one block, whatever the length
+        for a in range(start, end, RENDER_BLOCK):
+            b = min(end, a + RENDER_BLOCK)
+            mix = np.zeros((2, b - a))
+            for t in chosen:
+                if not t.active or t.muted:
+                    continue
+                track_out = render_playlist(session, t, a, b, max(1, t.n_inputs), cache)
+                track_out *= t.gain * t.trim
+                mix += _pan(track_out, t.pan_azimuth)
+            if master is not None:
+                mix *= master.gain
+            out[a - start:b - start] = mix.T
+    finally:
+        cache.close()
+    return out

@@ -56,7 +56,7 @@ class Config:
     separator: str = "htdemucs"
     osc_allow_remote: bool = False  # OSC from other machines (no way to tell who sent it): off
     # [limits]: the most work one request may ask for (memory and time stay bounded under any input)
-    limit_audio_seconds: float = 600.0  # audio rendered or analysed per request
+    limit_audio_seconds: float = 480.0  # per request: 8 minutes of song, under 1 GB (bench/hardening.py)
     limit_regions: int = 200_000  # regions of a session read at all
     limit_tracks: int = 1000  # tracks and busses of a session
 

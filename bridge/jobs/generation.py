@@ -36,7 +36,11 @@ def previous_take(session, track_name: str) -> tuple[PreviousTake, int, int]:
 
         raise InvalidInput(f"track {track.name!r} has no regions to regenerate")
     start, end = min(r.position for r in regions), max(r.end for r in regions)
-    audio = render_playlist(session, track, start, end, max(1, track.n_inputs), SourceCache())
+    cache = SourceCache()
+    try:
+        audio = render_playlist(session, track, start, end, max(1, track.n_inputs), cache)
+    finally:
+        cache.close()
     audio = np.repeat(audio, 2, axis=0) if audio.shape[0] == 1 else audio[:2]
     # the take's recipe and notes, by the names of its sources (bridge.ardour.takes)
     names = [session.sources[sid].name for r in sorted(regions, key=lambda r: r.position) for sid in r.source_ids
