@@ -34,9 +34,10 @@ _INTENT = re.compile(r"^intent-(\d+)-[0-9a-f]{8}\.json$")
 PLACES = (".", ".resonant", ".resonant/backups", ".resonant/takes", ".resonant/inbox", ".resonant/stems")
 
 
-def alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
+def running(pid: int) -> bool:
+    """Whether a process with this pid exists (one of another user's counts)."""
+    if pid <= 0:
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -44,6 +45,10 @@ def alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def alive(pid: int) -> bool:
+    return pid == os.getpid() or running(pid)
 
 
 class Intent:

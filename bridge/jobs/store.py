@@ -17,6 +17,7 @@ from typing import Any
 
 import aiosqlite
 
+from bridge.ardour.leftovers import running
 from bridge.errors import BridgeError, InvalidInput
 
 STATUSES = ("pending", "running", "delivering", "done", "failed", "cancelled")
@@ -95,15 +96,8 @@ def _row(r: aiosqlite.Row) -> Job:
 
 
 def _alive(pid: int) -> bool:
-    if pid <= 0 or pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    """A job owner still at work: another process that runs (this process's own jobs are from before)."""
+    return pid != os.getpid() and running(pid)
 
 
 def private_dir(path: Path) -> Path:
