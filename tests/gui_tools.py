@@ -64,7 +64,7 @@ def _free_display() -> int:
     raise RuntimeError("no free X display number")
 
 
-def config_home(base: Path, ardour: ArdourInstall, rate: int = 48000) -> Path:
+def config_home(base: Path, ardour: ArdourInstall, rate: int = 48000, uri: str | None = None) -> Path:
     cfg = base / "ardour-config"
     mine = cfg / ardour.config_name
     mine.mkdir(parents=True, exist_ok=True)
@@ -73,21 +73,23 @@ def config_home(base: Path, ardour: ArdourInstall, rate: int = 48000) -> Path:
     # Ardour 8 and 9 warn about locked memory in a modal dialog, even on the Dummy backend
     (mine / "instant.xml").write_text('<?xml version="1.0" encoding="UTF-8"?>\n'
                                       "<instant><no-memory-warning/></instant>\n")
-    install(cfg, (ardour.major,))
+    install(cfg, (ardour.major,), uri=uri)  # the hook, and the buttons sending to ``uri``
     return cfg
 
 
 @contextlib.contextmanager
-def ardour_gui(session_file: Path, workdir: Path, timeout: float = 120, ardour: ArdourInstall | None = None
-               ) -> Iterator[subprocess.Popen]:
-    """Ardour's GUI on ``session_file`` (with its OSC surface on), ready once OSC answers."""
+def ardour_gui(session_file: Path, workdir: Path, timeout: float = 120, ardour: ArdourInstall | None = None,
+               uri: str | None = None) -> Iterator[subprocess.Popen]:
+    """Ardour's GUI on ``session_file`` (with its OSC surface on), ready once OSC answers; its buttons send
+    to the daemon at ``uri``. The process has ``display`` (the X display it shows on)."""
     a = require_gui(ardour)
     display = _free_display()
     xvfb = subprocess.Popen(["Xvfb", f":{display}", "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     ardour_tools.mount(a)
+    cfg = config_home(workdir, a, uri=uri)
     cmd, env = a.command([a.gui, "-a", "-n", str(session_file)],
-                         {**a.env(), "DISPLAY": f":{display}", "XDG_CONFIG_HOME": str(config_home(workdir, a))})
+                         {**a.env(), "DISPLAY": f":{display}", "XDG_CONFIG_HOME": str(cfg)})
     log = open(workdir / "ardour-gui.log", "w")  # noqa: SIM115 (closed below)
     gui = None
     try:
@@ -96,6 +98,7 @@ def ardour_gui(session_file: Path, workdir: Path, timeout: float = 120, ardour: 
                 break
             time.sleep(0.1)
         gui = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        gui.display = f":{display}"
         with ArdourOsc(timeout=1.0) as osc:
             deadline = time.monotonic() + timeout
             while True:

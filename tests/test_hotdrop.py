@@ -364,26 +364,37 @@ def test_action_scripts_send_what_the_daemon_expects(ardour: ArdourInstall | Non
     folder = _session_with_bass(tmp_path, ardour=a)
     file = str(folder / "Live.ardour")
     bar = 2 * RATE  # 120 BPM, 4/4
+    down = "MESSAGE|Nothing answered at osc.udp://127.0.0.1:"  # nothing but this test listens there
+
+    def request_id(args: list) -> str:  # each request carries a fresh id for the daemon's notices
+        assert re.fullmatch(r"[0-9a-f]+-[0-9a-f]+-[0-9a-f]+(-\d+)?", args[-1]), args
+        return args[-1]
+
     # generate: bars from the selected range (bars 3-4), roles and prompt from the dialog
     out, got = _action(tmp_path, folder, a=a, script="resonant_generate.lua", RANGE=f"{2 * bar}-{4 * bar}",
                        DIALOG="prompt=funk;melody=true")
     assert "FIELD|first|3" in out and "FIELD|bars|2" in out
-    assert got == [("/resonant/generate", [file, "bass,melody", "funk", 2, 3, 0])]
+    assert [(m, args[:-1]) for m, args in got] == [("/resonant/generate", [file, "bass,melody", "funk", 2, 3, 0, 0])]
+    first = request_id(got[0][1])
+    assert down in out  # no daemon answered within 3 s: the musician is told so in Ardour
     # regenerate: the selected track, the selected bars
-    _, got = _action(tmp_path, folder, a=a, script="resonant_regenerate.lua", SELECT="Bass",
-                     RANGE=f"{bar}-{3 * bar}", DIALOG="prompt=busier;seed=9")
-    assert got == [("/resonant/regenerate", [file, "Bass", "2-3", "busier", 9])]
+    out, got = _action(tmp_path, folder, a=a, script="resonant_regenerate.lua", SELECT="Bass",
+                       RANGE=f"{bar}-{3 * bar}", DIALOG="prompt=busier;seed=9")
+    assert [(m, args[:-1]) for m, args in got] == [("/resonant/regenerate", [file, "Bass", "2-3", "busier", 9, 0])]
+    assert request_id(got[0][1]) != first and down in out
     # lock: one message per selected track; with nothing selected, a message to the user and no OSC
     _, got = _action(tmp_path, folder, a=a, script="resonant_lock.lua", SELECT="Bass")
-    assert got == [("/resonant/track/toggle_lock", [file, "Bass"])]
+    assert [(m, args[:-1]) for m, args in got] == [("/resonant/track/toggle_lock", [file, "Bass"])]
+    request_id(got[0][1])
     out, got = _action(tmp_path, folder, a=a, script="resonant_lock.lua")
-    assert got == [] and "MESSAGE|Select the tracks" in out
+    assert got == [] and "MESSAGE|Select the tracks" in out and down not in out
     # every action saved the session first: Ardour wrote it, so it is still Ardour-readable
     assert read_session(folder).track("Bass").role == "bass"
     # after "save as snapshot and switch", the actions name the snapshot in use, not the session's name
     shutil.copy(folder / "Live.ardour", folder / "Alt.ardour")
     _, got = _action(tmp_path, folder, a=a, script="resonant_lock.lua", snapshot="Alt", SELECT="Bass")
-    assert got == [("/resonant/track/toggle_lock", [str(folder / "Alt.ardour"), "Bass"])]
+    assert [(m, args[:-1]) for m, args in got] == [("/resonant/track/toggle_lock", [str(folder / "Alt.ardour"),
+                                                                                    "Bass"])]
 
 
 def test_ardours_own_osc_passes_the_daemons_sender_check(tmp_path: Path) -> None:
@@ -397,6 +408,7 @@ def test_ardours_own_osc_passes_the_daemons_sender_check(tmp_path: Path) -> None
                                    ACTION=str(SCRIPTS / "resonant_lock.lua"), URI=f"osc.udp://127.0.0.1:{port}",
                                    SELECT="Bass")
         assert "LUA-DONE" in out, out[-2000:]
+        assert "MESSAGE|" not in out, out[-2000:]  # the daemon's notice came: no "not answering" dialog
         c = OscClient(port, timeout=10)
         try:
             for _ in range(100):  # the action's datagram is handled by the daemon in its own time

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from lxml import etree
 
 from bridge.ardour.timeline import audio_cnt, audio_pos
+from bridge.roles import COLOURS
 
 if TYPE_CHECKING:
     from bridge.ardour.writer import SessionEditor
@@ -117,7 +118,7 @@ def route(ed: SessionEditor, rid: str, name: str, playlist_id: str, channels: in
         "disk-io-point": "DiskIOPreFader", "meter-type": "MeterPeak", "audio-playlist": playlist_id,
         "saved-meter-point": "MeterPostFader", "alignment-choice": "Automatic", "mode": "Normal"})
     etree.SubElement(r, "PresentationInfo",
-                     {"order": str(order), "flags": "AudioTrack,OrderSet", "color": "0"})
+                     {"order": str(order), "flags": "AudioTrack,OrderSet", "color": str(COLOURS.get(role or "", 0))})
     # Track inputs stay unconnected: Ardour does not auto-connect on load, and a stem has no input.
     io_in = etree.SubElement(r, "IO", {"name": name, "id": ed.new_id(), "direction": "Input",
                                        "default-type": "audio"})

@@ -28,7 +28,7 @@ from bridge.ardour.names import first_playlist_name, session_major
 from bridge.ardour.writer import next_take_name
 from bridge.core.sessions import EDIT_ATTEMPTS, is_open_in_ardour
 from bridge.errors import BridgeError, SessionChangedOnDisk
-from bridge.roles import TRACK_NAMES
+from bridge.roles import COLOURS, TRACK_NAMES
 
 WAITING_FOR_ARDOUR = "waiting for Ardour to import"  # the stage while the hook has the drop
 
@@ -199,7 +199,8 @@ class Deliverer:
             take = first_playlist_name(name, major) if new else next_take_name(name, taken)
             drops.append(inbox.Drop(track=name, role=st["role"], file="", position=int(st["start"]),
                                     first_bar=first_bar, last_bar=last_bar, take=take, new_track=new,
-                                    channels=info.channels, frames=info.frames))
+                                    channels=info.channels, frames=info.frames,
+                                    color=COLOURS.get(st["role"], 0) if new else 0))
         return drops
 
     async def to_open_session(self, job: Any, stems: list[dict]) -> dict:

@@ -216,11 +216,12 @@ def install_templates(target: Path | None = None, majors: tuple[int, ...] | None
 
 
 def install_scripts(config_home: Path | None = None, majors: tuple[int, ...] | None = None,
-                    register_hook: bool = True):
-    """Copy the Lua scripts for each Ardour major and register the inbox hook (bridge.ardour.live.scripts)."""
+                    register_hook: bool = True, buttons: bool = True, uri: str | None = None):
+    """Copy the Lua scripts for each Ardour major, register the inbox hook and bind the actions to toolbar
+    buttons (bridge.ardour.live.scripts)."""
     from bridge.ardour.live.scripts import install
 
-    return install(config_home, majors, register_hook=register_hook)
+    return install(config_home, majors, register_hook=register_hook, buttons=buttons, uri=uri)
 
 
 def available_engines() -> list[str]:

@@ -18,9 +18,10 @@ from typing import Any
 from bridge.core.config import Config
 from bridge.core.events import Event, JobStatus, SessionChanged
 from bridge.core.jobs import Jobs
+from bridge.core.notices import Notices, Ticket
 from bridge.core.sessions import Sessions
 from bridge.engines.context import check_bars
-from bridge.errors import InvalidInput
+from bridge.errors import BridgeError, InvalidInput
 from bridge.jobs.generation import request_from
 from bridge.jobs.store import JobStore
 from bridge.jobs.worker import Worker
@@ -39,6 +40,8 @@ class BridgeService:
         self._jobs = jobs
         self._reply: str | None = None
         self._watcher = None  # made on the first watch: each one holds an inotify instance
+        self.notices = Notices()  # answers for requests made inside Ardour (they carry a request id)
+        self.subscribe(self.notices.on_event)
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -131,11 +134,42 @@ class BridgeService:
         """Roles and locks: into the session file when it is closed, beside it while Ardour has it open."""
         return await asyncio.to_thread(self.sessions.set_tracks, path, tracks, role, locked)
 
-    async def toggle_lock(self, path: str, track: str) -> dict[str, Any]:
-        """Lock the track if it is unlocked, else unlock it (the Ardour action button's call)."""
-        s = await asyncio.to_thread(self.sessions.open, path)
-        t = s.track(track)
-        return await self.set_tracks(path, [t.name], locked=not t.locked)
+    async def toggle_lock(self, path: str, track: str, request: str | None = None) -> dict[str, Any]:
+        """Lock the track if it is unlocked, else unlock it (the Ardour action button's call).
+        ``request``: the Ardour action's request id; the answer is also shown in Ardour."""
+        ticket = self._ticket(path, request, f"Resonant: lock {track}")
+        try:
+            s = await asyncio.to_thread(self.sessions.open, path)
+            t = s.track(track)
+            r = await self.set_tracks(path, [t.name], locked=not t.locked)
+        except BridgeError as e:
+            if ticket:
+                self.notices.refused(ticket, e)
+            raise
+        if ticket:
+            done = r["tracks"][0]
+            self.notices.done(ticket, f"{done['name']} is locked: new parts fit it" if done["locked"] else
+                              f"{done['name']} is unlocked: it can be regenerated")
+        return r
+
+    def _ticket(self, path: str, request: str | None, title: str) -> Ticket | None:
+        """A notice for a request from Ardour (None without a request id). The session is confined to the
+        roots first: a notice is only ever written beside a session the daemon may use."""
+        if not request:
+            return None
+        return self.notices.open(self.session_file(path), request, title)
+
+    async def _noticed(self, ticket: Ticket | None, queue) -> dict:
+        """Run ``queue`` (which returns a job) and follow the job in Ardour; a refusal is shown there."""
+        try:
+            job = await queue()
+        except BridgeError as e:
+            if ticket:
+                self.notices.refused(ticket, e)
+            raise
+        if ticket:
+            self.notices.follow(ticket, job)
+        return job
 
     async def add_track(self, path: str, name: str, wav: str, **kw: Any) -> dict[str, Any]:
         return await asyncio.to_thread(self.sessions.add_track, path, name, wav, **kw)
@@ -231,8 +265,16 @@ class BridgeService:
 
     async def generate(self, session: str | None, roles: list[str], *, bars: int = 8, first_bar: int = 1,
                        prompt: str = "", seed: int = 0, engine: str | None = None, extend: bool = False,
-                       **controls: Any) -> dict:
-        """Queue a generation; returns the job at once (pending). Bars past the song's end need ``extend``."""
+                       request: str | None = None, **controls: Any) -> dict:
+        """Queue a generation; returns the job at once (pending). Bars past the song's end need ``extend``.
+        ``request``: the Ardour action's request id; the job's steps are also shown in Ardour."""
+        names = ", ".join(roles) if isinstance(roles, list | tuple) else str(roles)
+        ticket = self._ticket(session, request, f"Resonant: generate {names}") if session else None
+        return await self._noticed(ticket, lambda: self._generate(session, roles, bars, first_bar, prompt, seed, engine,
+                                                                  extend, controls))
+
+    async def _generate(self, session: str | None, roles: list[str], bars: int, first_bar: int, prompt: str,
+                        seed: int, engine: str | None, extend: bool, controls: dict[str, Any]) -> dict:
         file = str(self.session_file(session)) if session else None
         req = {"roles": list(roles) if isinstance(roles, list | tuple) else roles, "bars": bars,
                "first_bar": first_bar, "prompt": prompt, "seed": seed,
@@ -245,10 +287,23 @@ class BridgeService:
             check_bars(s, r.first_bar, r.last_bar, bool(extend))
         return await (await self._start_jobs()).queue("generate", file, None, req)
 
-    async def regenerate(self, session: str, track: str, *, bars: tuple[int, int] | None = None,
+    async def regenerate(self, session: str, track: str, *, bars: tuple[int, int] | str | None = None,
                          prompt: str = "", seed: int = 0, loyalty: float = 0.5, engine: str | None = None,
-                         extend: bool = False, **controls: Any) -> dict:
-        """A new take for one (unlocked) track, optionally only for bars A-B of it."""
+                         extend: bool = False, request: str | None = None, **controls: Any) -> dict:
+        """A new take for one (unlocked) track, optionally only for bars A-B of it. ``request``: the Ardour
+        action's request id; the job's steps are also shown in Ardour."""
+        span = f", bars {bars}" if isinstance(bars, str) and bars else (
+            f", bars {bars[0]}-{bars[1]}" if isinstance(bars, tuple) and len(bars) == 2 else "")
+        ticket = self._ticket(session, request, f"Resonant: regenerate {track}{span}")
+        return await self._noticed(ticket, lambda: self._regenerate(session, track, bars, prompt, seed, loyalty, engine,
+                                                                    extend, controls))
+
+    async def _regenerate(self, session: str, track: str, bars: tuple[int, int] | str | None, prompt: str, seed: int,
+                          loyalty: float, engine: str | None, extend: bool, controls: dict[str, Any]) -> dict:
+        if isinstance(bars, str) or bars is None:  # "A-B" as typed (in Ardour's dialog, say): "" = the whole take
+            from bridge.core.show import parse_bar_range
+
+            bars = parse_bar_range(bars)
         file = self.session_file(session)
         s = await asyncio.to_thread(self.sessions.open, str(file))
         t = s.track(track)

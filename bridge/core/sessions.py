@@ -8,6 +8,7 @@ refused (Ardour's next save would overwrite them; deliveries go through its hook
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 import uuid
@@ -18,15 +19,17 @@ from typing import Any, TypeVar
 from bridge.ardour import Clip, SessionEditor, read_session
 from bridge.ardour.files import session_lock, tmp_name
 from bridge.ardour.live import overlay
+from bridge.ardour.live.notices import write_locks
 from bridge.ardour.live.procs import ardour_processes_in
 from bridge.ardour.model import Session, Track
 from bridge.ardour.paths import check_inside, check_path_length, outside
 from bridge.ardour.reader import ReadLimits, find_session_file
 from bridge.audio.limits import check_audio_span
 from bridge.core.config import Config
-from bridge.errors import InvalidInput, SessionChangedOnDisk, UnsafePath
+from bridge.errors import BridgeError, InvalidInput, SessionChangedOnDisk, UnsafePath
 from bridge.roles import ROLES
 
+log = logging.getLogger("resonant.sessions")
 T = TypeVar("T")
 EDIT_ATTEMPTS = 5  # reads of a session an edit makes when something else keeps changing it
 
@@ -186,6 +189,10 @@ class Sessions:
             self.edit(path, change)
             where = "in the session file"
         s2 = read_session(s.file, self.config.session_roots or None)
+        try:  # for Ardour's hook, which shows the locked tracks there
+            write_locks(s.folder, [(t.name, t.role or "", t.locked) for t in s2.tracks])
+        except (OSError, BridgeError) as e:
+            log.warning("could not write the lock list beside %s: %s", s.file, e)
         names = {t.name for t in targets}
         return {"tracks": [{"name": t.name, "role": t.role, "locked": t.locked} for t in s2.tracks if t.name in names],
                 "stored": where}

@@ -21,7 +21,6 @@ from pythonosc.osc_message_builder import OscMessageBuilder
 
 from bridge import __version__
 from bridge.core.events import JobProgress, SessionChanged
-from bridge.core.show import parse_bar_range
 from bridge.errors import BridgeError, InvalidInput
 from bridge.frontends import peer
 
@@ -106,10 +105,12 @@ class OscServer(asyncio.DatagramProtocol):
             "/resonant/track/lock": Route("ss|s", self.lock, "path track [role] -> track role 1"),
             "/resonant/track/unlock": Route("ss", self.unlock, "path track -> track role 0"),
             "/resonant/track/role": Route("sss", self.role, "path track role -> track role locked"),
-            "/resonant/track/toggle_lock": Route("ss", self.toggle_lock, "path track -> track role locked"),
-            "/resonant/generate": Route("ss|siii", self.generate,
-                                        "path roles [prompt bars first_bar seed] -> job id"),
-            "/resonant/regenerate": Route("ss|ssi", self.regenerate, "path track [bars prompt seed] -> job id"),
+            "/resonant/track/toggle_lock": Route("ss|s", self.toggle_lock,
+                                                 "path track [request] -> track role locked"),
+            "/resonant/generate": Route("ss|siiiis", self.generate,
+                                        "path roles [prompt bars first_bar seed extend request] -> job id"),
+            "/resonant/regenerate": Route("ss|ssiis", self.regenerate,
+                                          "path track [bars prompt seed extend request] -> job id"),
             "/resonant/job/status": Route("s", self.job_status, "job -> job status progress stage error"),
             "/resonant/job/cancel": Route("s", self.job_cancel, "job -> job status"),
             "/resonant/jobs": Route("|s", self.jobs, "[path] -> one message per job, then end"),
@@ -250,24 +251,24 @@ class OscServer(asyncio.DatagramProtocol):
     async def unlock(self, addr: Addr, path: str, track: str) -> list[Reply]:
         return await self._set("/resonant/track/unlock", path, track, None, False)
 
-    async def toggle_lock(self, addr: Addr, path: str, track: str) -> list[Reply]:
-        t = (await self.service.toggle_lock(path, track))["tracks"][0]
+    async def toggle_lock(self, addr: Addr, path: str, track: str, request: str = "") -> list[Reply]:
+        t = (await self.service.toggle_lock(path, track, request=request or None))["tracks"][0]
         return [("/resonant/track/toggle_lock", [t["name"], t["role"] or "", int(t["locked"])])]
 
     async def role(self, addr: Addr, path: str, track: str, role: str) -> list[Reply]:
         return await self._set("/resonant/track/role", path, track, role, None)
 
     async def generate(self, addr: Addr, path: str, roles: str, prompt: str = "", bars: int = 8,
-                       first_bar: int = 1, seed: int = 0, extend: int = 0) -> list[Reply]:
+                       first_bar: int = 1, seed: int = 0, extend: int = 0, request: str = "") -> list[Reply]:
         job = await self.service.generate(path or None, [r.strip() for r in roles.split(",") if r.strip()],
                                           bars=bars, first_bar=first_bar, prompt=prompt, seed=seed,
-                                          extend=bool(extend))
+                                          extend=bool(extend), request=request or None)
         return [("/resonant/generate", [job["id"]])]
 
     async def regenerate(self, addr: Addr, path: str, track: str, bars: str = "", prompt: str = "",
-                         seed: int = 0, extend: int = 0) -> list[Reply]:
-        job = await self.service.regenerate(path, track, bars=parse_bar_range(bars), prompt=prompt, seed=seed,
-                                            extend=bool(extend))
+                         seed: int = 0, extend: int = 0, request: str = "") -> list[Reply]:
+        job = await self.service.regenerate(path, track, bars=bars, prompt=prompt, seed=seed,
+                                            extend=bool(extend), request=request or None)
         return [("/resonant/regenerate", [job["id"]])]
 
     async def job_status(self, addr: Addr, job_id: str) -> list[Reply]:

@@ -4,9 +4,11 @@ ardour {
 	author      = "Resonant bridge",
 	description = [[Imports the stems the Resonant daemon delivers while this session is open:
 every 100 ms it reads the session's .resonant/inbox/index, imports each manifest's WAV files into
-the named track at the given sample position (as a new playlist take, or on a new track), and
-acknowledges with an ack file and an OSC message to the daemon. Needs Lua's io and os, i.e.
-Preferences > General > "Sandbox all Lua scripts" off (Ardour's default).]],
+the named track at the given sample position (as a new playlist take, or on a new track, in its
+role's colour), and acknowledges with an ack file and an OSC message to the daemon. It also shows
+how a request made with a Resonant button ended when the button stopped watching it (.resonant/notices),
+and which tracks are locked (the "Locked" group tab).
+Needs Lua's io and os, i.e. Preferences > General > "Sandbox all Lua scripts" off (Ardour's default).]],
 }
 
 function signals ()
@@ -125,6 +127,9 @@ function factory (params)
 				ARDOUR.PresentationInfo.max_order, ARDOUR.TrackMode.Normal, true)
 			for t in tl:iter () do track = t end
 			if not track then return nil, "could not make track " .. d.track end
+			if type (d.color) == "number" and d.color ~= 0 then
+				track:presentation_info_ptr ():set_color (d.color) -- the role's colour
+			end
 		else
 			local route = Session:route_by_name (d.track)
 			if route:isnil () or route:to_track ():isnil () then
@@ -189,6 +194,70 @@ function factory (params)
 		print ("Resonant: " .. id .. " " .. status .. " " .. answer)
 	end
 
+	-- notices: the daemon's answers to the Resonant buttons (bridge/ardour/live/notices.py: state, progress, title,
+	-- job, message). The button that made a request shows its progress and end while it watches it (.watch); a
+	-- request it stopped watching (its Cancel, or Ardour restarted) is shown here once it ends
+	local finished = {}
+
+	local function show_notice (dir, id)
+		if finished[id] then return end
+		local text = read_file (dir .. id)
+		if not text then return end
+		local state, _, title, _, message = text:match ("^(%a+)\n([%d%.]+)\n([^\n]*)\n([%w%-]*)\n(.*)$")
+		if state ~= "done" and state ~= "error" then return end
+		finished[id] = true
+		if read_file (dir .. id .. ".seen") or read_file (dir .. id .. ".watch") then return end
+		message = message:gsub ("\n$", "")
+		write_atomic (dir .. id .. ".seen", state .. "\n" .. message .. "\n")
+		LuaDialog.Message (title, message, state == "error" and LuaDialog.MessageType.Error or LuaDialog.MessageType.Info,
+			LuaDialog.ButtonType.Close):run ()
+	end
+
+	-- locks: the tracks the daemon has locked (.resonant/locks: name TAB role TAB 0|1), shown as the tab of a
+	-- route group "Locked" that shares nothing (a label beside the track headers); a track already in a
+	-- group of the user's stays there and shows its lock in its comment only
+	local GROUP = "Locked" -- short: a one-track tab shows about eight letters
+	local COMMENT = "Resonant: locked (new parts fit this track; it is never regenerated)"
+	local locks_text
+
+	local function show_locks (base)
+		local text = read_file (base .. ".resonant/locks")
+		if not text or text == locks_text then return end
+		locks_text = text
+		local group
+		local member_of = {}
+		for g in Session:route_groups ():iter () do
+			if g:name () == GROUP then group = g end
+			for r in g:route_list ():iter () do member_of[r:name ()] = g:name () end
+		end
+		local any = false
+		for name, _, locked in text:gmatch ("([^\t\n]*)\t([^\t\n]*)\t([01])\n") do
+			local r = Session:route_by_name (name)
+			if not r:isnil () then
+				if locked == "1" then
+					any = true
+					if not group then
+						group = Session:new_route_group (GROUP)
+						local listed = false
+						for g in Session:route_groups ():iter () do listed = listed or g:name () == GROUP end
+						if not listed then Session:add_route_group (group) end -- Ardour 9 makes it but does not add it
+						for _, f in ipairs ({ "set_gain", "set_mute", "set_solo", "set_recenable", "set_select",
+						                      "set_route_active", "set_color", "set_monitoring" }) do
+							group[f] (group, false)
+						end
+						group:set_rgba (0x6b8fb3ff)
+					end
+					if member_of[name] == nil then group:add (r) end
+					if r:comment () == "" then r:set_comment (COMMENT, nil) end
+				else
+					if member_of[name] == GROUP then group:remove (r) end
+					if r:comment () == COMMENT then r:set_comment ("", nil) end
+				end
+			end
+		end
+		if group and not any then Session:remove_route_group (group) end
+	end
+
 	local handled = {}
 	local busy = false
 	local warned = false
@@ -203,17 +272,23 @@ function factory (params)
 		end
 		local base = Session:path ()
 		if base:sub (-1) ~= "/" then base = base .. "/" end
+		busy = true -- do_import and the dialogs run the GUI loop, and with it this timer: no second entry meanwhile
 		local inbox = base .. ".resonant/inbox/"
 		local index = read_file (inbox .. "index")
-		if not index then return end
-		busy = true -- do_import runs the GUI loop, and with it this timer: no second entry meanwhile
-		for id in index:gmatch ("[%w%-]+") do
+		for id in (index or ""):gmatch ("[%w%-]+") do
 			if not handled[id] and not read_file (inbox .. id .. ".ack") then
 				handled[id] = true
 				local good, err = pcall (handle, inbox, id)
 				if not good then print ("Resonant: " .. id .. " failed: " .. tostring (err)) end
 			end
 		end
+		local notes = base .. ".resonant/notices/"
+		for id in (read_file (notes .. "index") or ""):gmatch ("[%w%-]+") do
+			local good, err = pcall (show_notice, notes, id)
+			if not good then print ("Resonant: notice " .. id .. ": " .. tostring (err)) end
+		end
+		local good, err = pcall (show_locks, base)
+		if not good then print ("Resonant: locks: " .. tostring (err)) end
 		busy = false
 	end
 end

@@ -51,6 +51,7 @@ class Drop:
     new_track: bool  # make the track (a generate into the session) or add a take (regenerate)
     channels: int
     frames: int
+    color: int = 0  # a new track's colour (RGBA) by its role; 0 = Ardour's choice
 
 
 def inbox_of(session_folder: Path) -> Path:

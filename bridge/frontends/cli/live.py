@@ -96,13 +96,15 @@ def cmd_install_scripts(args: argparse.Namespace) -> int:
     from bridge.core.ops import install_scripts
 
     r = install_scripts(Path(args.config_home) if args.config_home else None, tuple(args.major or ()) or None,
-                        register_hook=not args.no_hook)
+                        register_hook=not args.no_hook, buttons=not args.no_buttons,
+                        uri=f"osc.udp://127.0.0.1:{args.osc_port}" if args.osc_port else None)
     for p in r.scripts:
         print(f"installed {p}")
     for p in r.hooks:
         print(f"registered the inbox hook in {p}")
-    print("Restart Ardour. Bind the actions to buttons in Edit > Lua Scripts > Script Manager"
-          " (see docs/ardour.md).")
+    for p in r.buttons:
+        print(f"put the generate, regenerate and lock buttons on the editor's toolbar ({p})")
+    print("Restart Ardour for them to take effect (see docs/ardour.md).")
     return 0
 
 
@@ -127,5 +129,9 @@ def add_parsers(sub, ards) -> None:
     isc.add_argument("--major", type=int, action="append", choices=(7, 8, 9),
                      help="only for this Ardour major (repeatable; default: the majors installed or configured"
                           " here, else 7, 8 and 9)")
-    isc.add_argument("--no-hook", action="store_true", help="copy only; register the hook by hand")
+    isc.add_argument("--no-hook", action="store_true", help="do not register the hook (register it by hand)")
+    isc.add_argument("--osc-port", type=int, default=None,
+                     help="the daemon's OSC port, if not the default 9123 (the buttons send there)")
+    isc.add_argument("--no-buttons", action="store_true",
+                     help="do not put the actions on toolbar buttons (bind them by hand in the Script Manager)")
     isc.set_defaults(func=cmd_install_scripts)
