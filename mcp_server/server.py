@@ -18,11 +18,12 @@ from mcp.server import MCPServer
 from mcp.server.auth.provider import AccessToken
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.server.mcpserver.resources.templates import ResourceSecurity
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from bridge import __version__
+from bridge.core.progress import Eased
 from bridge.core.show import parse_bar_range
 from bridge.errors import BridgeError, LimitExceeded
 from bridge.roles import GeneratedRole as Role
@@ -106,6 +107,56 @@ def _job(j: dict) -> JobInfo:
                    delivery=delivery, stems=stems, hint=_hint(j, hints))
 
 
+def _plain(tool: str, exc: ValidationError, schema: dict[str, Any]) -> str:
+    """A schema violation in words a model acts on: which argument, what it must be, what it got."""
+    props = schema.get("properties", {})
+    out = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ())]
+        name = ".".join(loc) or "the arguments"
+        t, ctx, got = err.get("type", ""), err.get("ctx") or {}, err.get("input")
+        shown = repr(got) if len(repr(got)) <= 60 else repr(got)[:57] + "..."
+        if t == "missing":
+            what = f"`{name}` is required"
+        elif t in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+            bound = {"greater_than_equal": ("at least", "ge"), "greater_than": ("more than", "gt"),
+                     "less_than_equal": ("at most", "le"), "less_than": ("less than", "lt")}[t]
+            what = f"`{name}` must be {bound[0]} {ctx.get(bound[1])} (got {shown})"
+        elif t == "string_pattern_mismatch":
+            what = f"`{name}` is not in the form asked for (got {shown})"
+        elif t in ("too_short", "too_long", "string_too_short", "string_too_long"):
+            n = ctx.get("min_length", ctx.get("max_length"))
+            what = f"`{name}` must have {'at least' if 'short' in t else 'at most'} {n} " + \
+                   ("characters" if t.startswith("string") else "items") + f" (got {shown})"
+        elif t in ("literal_error", "enum"):
+            what = f"`{name}` must be one of {ctx.get('expected')} (got {shown})"
+        elif t.endswith("_parsing") or t.endswith("_type"):
+            kind = t.removesuffix("_parsing").removesuffix("_type").replace("_", " ")
+            what = f"`{name}` must be {'an' if kind[:1] in 'aeiou' else 'a'} {kind} (got {shown})"
+        elif t == "extra_forbidden":
+            what = f"`{name}` is not an argument of {tool}"
+        else:
+            what = f"`{name}`: {err.get('msg', 'not valid')}"
+        prop = props.get(loc[0], {}) if loc else {}
+        desc = prop.get("description") or next((a["description"] for a in prop.get("anyOf", []) if "description" in a),
+                                               None)
+        out.append(what + (f" \u2014 {desc}" if desc and t != "extra_forbidden" else ""))
+    return (f"[invalid_input] {tool}: " + "; ".join(out) + ". Change these arguments and call it again.")
+
+
+class _Server(MCPServer):
+    """The SDK's server, with schema violations told in plain words instead of pydantic's report."""
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context=None):
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as e:
+            if isinstance(e.__cause__, ValidationError) and not isinstance(e, UnexpectedToolError):
+                tool = self._tool_manager.get_tool(name)
+                raise ToolError(_plain(name, e.__cause__, tool.parameters if tool else {})) from e.__cause__
+            raise
+
+
 class StaticTokenVerifier:
     """Bearer-token check for the HTTP transport: one shared secret, compared in constant time."""
 
@@ -126,7 +177,7 @@ def build_server(service, token: str | None = None, url: str | None = None) -> M
                 # a static secret made for this server alone, never an OAuth token issued for a resource:
                 # there is no audience to check (the SDK warns at every start unless told so)
                 "auth": AuthSettings(issuer_url=url, resource_server_url=url, validate_token_resource=False)}
-    mcp = MCPServer(
+    mcp = _Server(
         "resonant-bridge", version=__version__, **auth,
         instructions=(
             "Resonant bridge writes new parts (drums, bass, harmony, melody) into the user's Ardour session "
@@ -140,10 +191,15 @@ def build_server(service, token: str | None = None, url: str | None = None) -> M
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait_seconds
         j = await service.job(job_id)
+        eased = Eased()  # progress notifications that move between the job's steps (bridge/core/progress.py)
+        last = -1.0
         while j["status"] in ("pending", "running", "delivering") and loop.time() < deadline:
-            if ctx is not None:
-                await ctx.report_progress(j["progress"], 1.0, j["stage"] or j["status"])
-            await asyncio.sleep(0.2)
+            eased.report(j["progress"])
+            shown = round(eased.value(), 3)
+            if ctx is not None and shown > last:
+                await ctx.report_progress(shown, 1.0, j["stage"] or j["status"])
+                last = shown
+            await asyncio.sleep(0.25)
             j = await service.job(job_id)
         return j
 
@@ -198,10 +254,9 @@ def build_server(service, token: str | None = None, url: str | None = None) -> M
     async def generate(roles: Annotated[list[Role], Field(min_length=1, max_length=4, description=(
                            "The parts to write: drums, bass, harmony, melody (each becomes a new track)"))],
                        session: SessionPath | None = None,
-                       bars: Annotated[int, Field(ge=1, le=256, description=(
-                           "How many bars to write, from first_bar on (bars 1-8 are first_bar=1, bars=8)"))] = 8,
-                       first_bar: Annotated[int, Field(ge=1, le=10000, description=(
-                           "The first bar to write (1 = the song's first bar)"))] = 1,
+                       bars: Annotated[BarRange, Field(description=(
+                           'The bars to write, "A-B" with both included, counted from 1: "1-8" is the first eight'
+                           ' bars, "9-16" the eight after them (at most 256 bars)'))] = "1-8",
                        prompt: Prompt = "", seed: Seed = 0,
                        temperature: Temperature | None = None, density: Density | None = None,
                        complexity: Complexity | None = None,
@@ -215,7 +270,11 @@ def build_server(service, token: str | None = None, url: str | None = None) -> M
         engine: leave unset for the daemon's default; "arranger" writes MIDI parts and renders them (seconds,
         exact key and chords, always available); "musicgen" writes audio with a neural model (needs local
         weights, slow without a GPU; its result says how each stem was made)."""
-        j = await service.generate(session, list(roles), bars=bars, first_bar=first_bar, prompt=prompt, seed=seed,
+        first, last = parse_bar_range(bars)
+        if last - first + 1 > 256:
+            raise ToolError(f"[invalid_input] bars {bars!r}: at most 256 bars at a time")
+        j = await service.generate(session, list(roles), bars=last - first + 1, first_bar=first, prompt=prompt,
+                                   seed=seed,
                                    temperature=temperature, density=density, complexity=complexity, swing=swing,
                                    engine=engine, extend=extend)
         return _job(await wait_for(j["id"], wait_seconds, ctx))

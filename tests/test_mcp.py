@@ -74,7 +74,7 @@ def test_an_assistant_session(song: Path, tmp_path: Path) -> None:
         async def on_progress(p: float, total: float | None, message: str | None) -> None:
             progress.append(p)
 
-        r = await c.call_tool("generate", {"session": str(song), "roles": ["drums", "bass"], "bars": 4,
+        r = await c.call_tool("generate", {"session": str(song), "roles": ["drums", "bass"], "bars": "1-4",
                                            "prompt": "hip hop", "wait_seconds": 0}, progress_callback=on_progress)
         job = r.structured_content
         assert not r.is_error and job["status"] in ("pending", "running") and "job_status" in job["hint"]
@@ -131,8 +131,10 @@ BAD = [
     ("set_tracks", {"session": "{song}", "tracks": ["Keys"], "role": "vocals"}, "role"),
     ("generate", {"roles": []}, "roles"),
     ("generate", {"roles": ["vocals"]}, "roles"),
-    ("generate", {"roles": ["bass"], "bars": 0}, "bars"),
+    ("generate", {"roles": ["bass"], "bars": 8}, "bars"),
     ("generate", {"roles": ["bass"], "bars": "many"}, "bars"),
+    ("generate", {"roles": ["bass"], "bars": "0-3"}, "bars"),
+    ("generate", {"roles": ["bass"], "bars": "1-300"}, "at most 256 bars"),
     ("generate", {"roles": ["bass"], "temperature": 2}, "temperature"),
     ("generate", {"roles": ["bass"], "seed": -1}, "seed"),
     ("generate", {"roles": ["bass"], "prompt": "x" * 2001}, "prompt"),
@@ -244,7 +246,7 @@ def test_every_tool_parameter_and_output_field_is_described(tmp_path: Path) -> N
 
 def test_a_files_only_job_says_so_and_delivery_is_typed(tmp_path: Path) -> None:
     async def body(c: Client) -> None:
-        r = (await c.call_tool("generate", {"roles": ["bass"], "bars": 1, "wait_seconds": 40})).structured_content
+        r = (await c.call_tool("generate", {"roles": ["bass"], "bars": "1-1", "wait_seconds": 40})).structured_content
         assert r["status"] == "done", r
         assert r["delivery"]["method"] == "files" and r["delivery"]["folder"]
         assert "files only" in r["hint"] and "in the session" not in r["hint"]
@@ -266,5 +268,50 @@ def test_set_tracks_says_where_the_change_went_and_bars_are_true(song: Path, tmp
         assert keys["first_bar"] == s.tempo_map.bar_containing(min(r.position for r in regions))
         assert keys["last_bar"] == s.tempo_map.bar_containing(max(r.end for r in regions) - 1)
         assert keys["last_bar"] > keys["first_bar"], keys  # the end of the take, not its start again
+
+    run(_with_client(tmp_path, body))
+
+
+def test_schema_violations_are_told_in_plain_words(tmp_path: Path) -> None:
+    async def body(c: Client) -> None:
+        cases = [
+            ({"roles": ["bass"], "bars": 8}, ["`bars` must be a string (got 8)", '"A-B" with both included']),
+            ({"roles": ["bass"], "temperature": 2}, ["`temperature` must be at most 1.0 (got 2)", "0 = the most"]),
+            ({"roles": ["vocals"]}, ["`roles.0` must be one of", "'drums'", "(got 'vocals')"]),
+            ({}, ["`roles` is required"]),
+            ({"roles": ["bass"], "bars": "8"}, ["`bars` is not in the form asked for (got '8')"]),
+        ]
+        for args, needles in cases:
+            r = await c.call_tool("generate", args)
+            text = " ".join(getattr(x, "text", "") for x in r.content)
+            assert r.is_error and text.startswith("[invalid_input] generate: "), text
+            assert "validation error" not in text and "pydantic" not in text, text  # not the library's report
+            assert text.endswith("Change these arguments and call it again."), text
+            for n in needles:
+                assert n in text, (n, text)
+
+    run(_with_client(tmp_path, body))
+
+
+def test_progress_moves_between_the_jobs_steps(song: Path, tmp_path: Path) -> None:
+    """A job's own progress comes in steps; what the assistant is told moves at least every half second,
+    never back, and reaches 1 only when the job is done."""
+    import time as _time
+
+    async def body(c: Client) -> None:
+        seen: list[tuple[float, float]] = []
+
+        async def on_progress(p: float, total: float | None, message: str | None) -> None:
+            seen.append((_time.monotonic(), p))
+
+        r = await c.call_tool("generate", {"session": str(song), "roles": ["drums", "bass", "harmony", "melody"],
+                                           "bars": "1-32", "prompt": "orchestral", "wait_seconds": 50,
+                                           "extend": True}, progress_callback=on_progress)
+        assert not r.is_error and r.structured_content["status"] == "done", r.content
+        values = [p for _, p in seen]
+        assert values == sorted(values) and max(values) < 1.0, values
+        times = [t for t, _ in seen]
+        gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+        assert len(seen) >= 4 and max(gaps) < 1.0, (gaps, values)
 
     run(_with_client(tmp_path, body))

@@ -134,3 +134,18 @@ def test_the_buttons_go_into_free_slots_and_keep_the_users_own() -> None:
     assert {slots[2], slots[4], slots[5]} == names
     assert state.count("osc.udp://127.0.0.1:9200") == 3
     assert "scripts[1]['f'] = \"y\"" in state  # the user's own buttons untouched
+
+
+def test_eased_progress_moves_between_steps_and_never_back() -> None:
+    from bridge.core.progress import Eased
+
+    e = Eased(now=0.0)
+    assert 0 < e.value(now=2.0) < 0.1  # before the job says anything it still creeps
+    e.report(0.25, now=5.0)  # a quarter in 5 s
+    shown = [e.value(now=5.0 + k * 0.5) for k in range(40)]
+    assert shown == sorted(shown) and shown[0] >= 0.25 and shown[-1] < 0.99
+    assert shown[10] - shown[0] > 0.1  # it kept moving over the next 5 s at about the pace so far
+    e.report(0.2, now=30.0)  # a lower report (a retry, a second stage) does not move it back
+    assert e.value(now=30.0) >= shown[-1]
+    e.report(1.0, now=31.0)
+    assert e.value(now=31.0) == 1.0

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bridge.ardour.live import notices as files
 from bridge.core.events import Event, JobProgress, JobStatus
+from bridge.core.progress import Eased
 from bridge.errors import BridgeError
 
 log = logging.getLogger("resonant.notices")
@@ -32,6 +33,9 @@ class Ticket:
     title: str
     job: str | None = None
     last_write: float = 0.0
+    running: bool = False
+    stage: str = "Starting\u2026"
+    eased: Eased = field(default_factory=Eased)  # what the progress bar shows moves between the job's steps
 
 
 def plain_error(e: BridgeError) -> str:
@@ -94,18 +98,28 @@ class Notices:
         self.kinds[job["id"]] = job.get("kind", "")
         self.write(t, "queued", 0.0, "Waiting for the worker.")
 
+    def tick(self, t: Ticket | None = None) -> None:
+        """Move the progress bars of running jobs (every ticket, or ``t``), at most every 0.25 s each."""
+        for x in [t] if t else list(self.by_job.values()):
+            if x.running and time.monotonic() - x.last_write >= PROGRESS_EVERY_S:
+                self.write(x, "running", x.eased.value(), x.stage)
+
     def on_event(self, event: Event) -> None:
         t = self.by_job.get(getattr(event, "job", ""))
         if t is None:
             return
         if isinstance(event, JobProgress):
-            if time.monotonic() - t.last_write >= PROGRESS_EVERY_S:
-                self.write(t, "running", event.progress, event.stage.capitalize() + "\u2026")
+            t.eased.report(event.progress)
+            t.stage = event.stage.capitalize() + "\u2026"
+            self.tick(t)
         elif isinstance(event, JobStatus):
             if event.status == "running":
-                self.write(t, "running", 0.0, "Starting\u2026")
+                t.running = True
+                self.tick(t)
             elif event.status == "delivering":
-                self.write(t, "running", 0.97, "Bringing the new take into Ardour\u2026")
+                t.eased.report(0.97)
+                t.stage = "Bringing the new take into Ardour\u2026"
+                self.tick(t)
             elif event.final:
                 self.by_job.pop(event.job, None)
                 kind = self.kinds.pop(event.job, "")

@@ -41,6 +41,7 @@ class BridgeService:
         self._reply: str | None = None
         self._watcher = None  # made on the first watch: each one holds an inotify instance
         self.notices = Notices()  # answers for requests made inside Ardour (they carry a request id)
+        self._ticker: asyncio.Future | None = None
         self.subscribe(self.notices.on_event)
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -50,7 +51,13 @@ class BridgeService:
         """The daemon's service: jobs from a previous run are ended truthfully, the worker starts."""
         service = cls(config)
         await service._start_jobs()
+        service._ticker = asyncio.ensure_future(service._tick_notices())
         return service
+
+    async def _tick_notices(self) -> None:
+        while True:  # Ardour's progress bars move between a job's steps (bridge/core/progress.py)
+            await asyncio.sleep(0.3)
+            self.notices.tick()
 
     @classmethod
     def local(cls, config: Config) -> BridgeService:
@@ -80,6 +87,8 @@ class BridgeService:
             self._jobs.delivery.reply_address = lambda: self._reply
 
     async def stop(self, grace_s: float = 15.0) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
         if self._watcher is not None:
             await self._watcher.stop()
         if self._jobs is not None:
