@@ -27,6 +27,7 @@ from bridge.ardour.names import first_playlist_name, route_name
 from bridge.ardour.programs import ArdourInstall
 from bridge.ardour.writer import next_take_name
 from bridge.frontends.cli.main import main as cli
+from bridge.roles import COLOURS
 from tests import ardour_tools, gui_tools
 from tests.conftest import write_wav
 from tests.daemon_tools import OscClient, start_daemon
@@ -221,6 +222,9 @@ def test_open_session_gets_the_stems_through_ardours_hook(ardour: ArdourInstall 
         proc.wait(30)
     melody = s.track("Melody")
     assert melody.role == "melody" and not melody.locked  # the role comes from the name Ardour keeps
+    tree = etree.parse(str(folder / "Live.ardour"))
+    (info,) = tree.xpath("//Routes/Route[@name='Melody']/PresentationInfo")
+    assert int(info.get("color")) == COLOURS["melody"]  # the hook gave the new track its role's colour
     (m_region,) = s.regions_of(melody)
     assert m_region.position == details[gen]["stems"][0]["start"]
     bass = s.track("Bass")

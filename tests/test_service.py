@@ -74,6 +74,13 @@ def test_generate_regenerate_cancel_and_history(tmp_path: Path, config) -> None:
             s = read_session(song)
             expected = [("Drums", "drums", False), ("Bass", "bass", False)]
             assert [(t.name, t.role, t.locked) for t in s.tracks] == expected
+            from lxml import etree
+
+            from bridge.roles import COLOURS
+
+            colours = {r.get("name"): int(r.find("PresentationInfo").get("color"))
+                       for r in etree.parse(str(s.file)).iter("Route")}
+            assert colours["Drums"] == COLOURS["drums"] and colours["Bass"] == COLOURS["bass"]  # by role
             # each take's recipe and notes are kept, keyed by job and role, and found by the take's sources
             from bridge.ardour import takes
 
