@@ -413,6 +413,9 @@ def test_ardours_own_osc_passes_the_daemons_sender_check(tmp_path: Path) -> None
                                    SELECT="Bass")
         assert "LUA-DONE" in out, out[-2000:]
         assert "MESSAGE|" not in out, out[-2000:]  # the daemon's notice came: no "not answering" dialog
+        # and the action showed the daemon's confirmation, then closed its window
+        assert "PROGRESS|Resonant: lock Bass|Bass is locked: new parts fit it" in out, out[-2000:]
+        assert "PROGRESS-DONE|Resonant: lock Bass" in out
         c = OscClient(port, timeout=10)
         try:
             for _ in range(100):  # the action's datagram is handled by the daemon in its own time

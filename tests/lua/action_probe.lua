@@ -1,7 +1,8 @@
 -- Run one of the bridge's action scripts in Ardour's own Lua on a loaded session. What only the GUI
 -- has is stood in for: the editor's selection (the track named by SELECT, or a time range START-END
--- in samples) and the dialog (it returns the values in DIALOG, "key=value;..."). The OSC message the
--- script sends goes out through Ardour's real ARDOUR.LuaOSC to URI.
+-- in samples), the dialog (it returns the values in DIALOG, "key=value;...") and the progress window
+-- (it prints what it is shown). The OSC message the script sends goes out through Ardour's real
+-- ARDOUR.LuaOSC to URI.
 local s = load_session (os.getenv ("SDIR"), os.getenv ("SNAME"))
 assert (s)
 Session = s
@@ -30,6 +31,10 @@ LuaDialog = {
 		return { run = function () return answers end }
 	end,
 	Message = function (title, text) return { run = function () print ("MESSAGE|" .. text) end } end,
+	ProgressWindow = function (title)
+		return { progress = function (self, f, text) print ("PROGRESS|" .. title .. "|" .. tostring (text)) return false end,
+		         done = function () print ("PROGRESS-DONE|" .. title) end }
+	end,
 	MessageType = {}, ButtonType = {},
 }
 ardour = function () end
