@@ -1,8 +1,9 @@
 """The bridge's buttons in the real Ardour GUI, clicked (xdotool, under Xvfb) as a musician clicks them:
 the toolbar shows three distinct icons; the lock button locks the selected track and Ardour shows it;
 regenerating a locked track shows the daemon's error in Ardour; a regeneration shows its progress, then
-a confirmation, and the new take joins the older ones in the track's playlist (P) menu; with the daemon
-stopped, a button says within seconds that nothing answers.
+a confirmation, and the new take joins the older ones in the track's playlist (P) menu; generate with
+the dialog's defaults adds a track in its role's colour; with the daemon stopped, a button says within
+seconds that nothing answers.
 
 With RESONANT_SCREENSHOTS=DIR the test also saves a screenshot of each state there (scripts/screenshots
 writes docs/gui/ that way).
@@ -16,12 +17,14 @@ import time
 from pathlib import Path
 
 import pytest
+from lxml import etree
 
 from bridge.ardour import SessionEditor, read_session
 from bridge.ardour.live import notices
 from bridge.ardour.live.client import ArdourOsc
 from bridge.ardour.programs import ArdourInstall
 from bridge.frontends.cli.main import main as cli
+from bridge.roles import COLOURS
 from tests import ardour_tools, gui_tools
 from tests.conftest import write_wav
 from tests.daemon_tools import start_daemon
@@ -172,6 +175,22 @@ def _walk(scr: Screen, folder: Path, proc) -> None:
     scr.save("takes", (0, bass[0] - 10, 520, 330))
     scr.key("Escape")  # closes the menu, and in Ardour 8 and 9 clears the selection too
     scr.click(x, y)  # Bass again
+
+    # generate with the dialog's defaults: the song's bars (1-4 here, never past its end), a bass part as a
+    # new track in the bass colour
+    scr.click(*icons["generate"][:2], away=True)
+    dialog = scr.wait_window("Resonant: generate", exact=True)
+    _click_ok(scr, dialog)
+    _, shown = _notice(folder, "done", timeout=120)
+    assert shown.startswith("done\nNew track") and "bars 1-4" in shown, shown
+    scr.wait_gone("Resonant: generate bass")
+    _save(folder)
+    routes = {r.get("name"): r for r in etree.parse(str(folder / "Live.ardour")).iter("Route")}
+    new = [n for n in routes if n not in ("Master", "Bass")]
+    assert len(new) == 1, list(routes)
+    assert int(routes[new[0]].find("PresentationInfo").get("color")) == COLOURS["bass"]
+    assert len(Screen.rows(scr.shot())[1]) == 3  # the editor shows it: Master, Bass and the new one
+    scr.save("generated")
 
     # the daemon stopped: the button says so within seconds
     proc.send_signal(signal.SIGTERM)

@@ -38,8 +38,8 @@ def check_bars(session: Session, first: int, last: int, extend: bool) -> None:
     total = song_bars(session)
     if total and last > total and not extend:
         raise InvalidInput(f"bars {first}-{last} go past the end of the song, which has {total} bars (1-{total}):"
-                           f" ask for bars within 1-{total}, or pass extend (CLI --extend, MCP/OSC extend=1) to"
-                           f" make the song longer")
+                           f" ask for bars within 1-{total}, or make the song longer (CLI --extend, MCP/OSC"
+                           f" extend=1, in Ardour's generate dialog \"Make the song longer\")")
 
 
 def _key(ctx: MusicalContext) -> Key | None:

@@ -91,13 +91,17 @@ function factory (params) return function ()
 	end
 	local tm = Temporal.TempoMap.read ()
 	local first, bars = 1, 8
-	-- the loop range wins, then a selected time range: that is where a user marks "these bars"
+	-- the loop range wins, then a selected time range: that is where a user marks "these bars"; else the
+	-- whole song (the session range), so that the defaults never ask for bars past its end
 	local range_start, range_end
 	local loop = Session:locations ():auto_loop_location ()
+	local song = Session:locations ():session_range_location ()
 	if loop then
 		range_start, range_end = loop:start (), loop:_end ()
 	elseif not Editor:get_selection ().time:empty () then
 		range_start, range_end = Editor:get_selection ().time:start_time (), Editor:get_selection ().time:end_time ()
+	elseif song then
+		range_start, range_end = song:start (), song:_end ()
 	end
 	if range_start then
 		first = tm:bbt_at (range_start).bars
@@ -115,6 +119,7 @@ function factory (params) return function ()
 		{ type = "number", key = "first", title = "First bar", min = 1, max = 9999, step = 1, digits = 0, default = first },
 		{ type = "number", key = "bars", title = "Bars", min = 1, max = 512, step = 1, digits = 0, default = bars },
 		{ type = "number", key = "seed", title = "Seed", min = 0, max = 999999, step = 1, digits = 0, default = 0 },
+		{ type = "checkbox", key = "extend", default = false, title = "Make the song longer if these bars go past its end" },
 	})
 	local rv = dialog:run ()
 	if not rv then return end
@@ -132,7 +137,7 @@ function factory (params) return function ()
 	local file = dir .. Session:snap_name () .. ".ardour" -- the snapshot in use, not the first one
 	local id = request_id ()
 	ARDOUR.LuaOSC.Address (uri):send ("/resonant/generate", "sssiiiis", file, table.concat (roles, ","),
-		rv["prompt"], math.floor (rv["bars"]), math.floor (rv["first"]), math.floor (rv["seed"]), 0, id)
+		rv["prompt"], math.floor (rv["bars"]), math.floor (rv["first"]), math.floor (rv["seed"]), rv["extend"] and 1 or 0, id)
 	follow (dir, id, 3, true)
 end end
 
