@@ -149,3 +149,31 @@ def test_eased_progress_moves_between_steps_and_never_back() -> None:
     assert e.value(now=30.0) >= shown[-1]
     e.report(1.0, now=31.0)
     assert e.value(now=31.0) == 1.0
+
+
+def test_install_scripts_refuses_while_an_ardour_gui_runs(tmp_path: Path, capsys) -> None:
+    """A running Ardour rewrites ui_scripts when it saves: installing under it would be undone silently."""
+    import shutil
+    import subprocess
+
+    from bridge.frontends.cli.main import main as cli
+
+    fake = tmp_path / "ardour-7.3.0"  # the name Debian's Ardour GUI runs under
+    shutil.copy(shutil.which("sleep"), fake)
+    gui = subprocess.Popen([str(fake), "30"])
+    try:
+        for _ in range(50):
+            if Path(f"/proc/{gui.pid}/comm").read_text().strip() == "ardour-7.3.0":
+                break
+            time.sleep(0.02)
+        assert cli(["ardour", "install-scripts", "--config-home", str(tmp_path / "cfg"), "--major", "7"]) == 1
+        err = capsys.readouterr().err
+        assert f"ardour-7.3.0 pid {gui.pid}" in err and "Quit Ardour" in err
+        assert not (tmp_path / "cfg").exists()  # nothing written
+        cfg = ["--config-home", str(tmp_path / "cfg"), "--major", "7"]
+        assert cli(["ardour", "install-scripts", *cfg, "--force"]) == 0
+        assert (tmp_path / "cfg" / "ardour7" / "ui_scripts").is_file()
+    finally:
+        gui.kill()
+        gui.wait()
+    assert cli(["ardour", "install-scripts", "--config-home", str(tmp_path / "cfg2"), "--major", "7"]) == 0

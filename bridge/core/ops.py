@@ -215,6 +215,13 @@ def install_templates(target: Path | None = None, majors: tuple[int, ...] | None
     return installed
 
 
+def running_ardour_guis() -> list:
+    """Ardour GUIs running now (their ui_scripts would overwrite an install)."""
+    from bridge.ardour.live.procs import ardour_guis
+
+    return ardour_guis()
+
+
 def install_scripts(config_home: Path | None = None, majors: tuple[int, ...] | None = None,
                     register_hook: bool = True, buttons: bool = True, uri: str | None = None):
     """Copy the Lua scripts for each Ardour major, register the inbox hook and bind the actions to toolbar

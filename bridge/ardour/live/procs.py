@@ -14,6 +14,11 @@ from pathlib import Path
 
 # Executable names of the programs that open sessions (GUI, headless, Lua, Mixbus).
 _ARDOUR_EXE = re.compile(r"^(ardour|hardour|luasession|mixbus|ardour\d|ardour-\d|harrison)", re.I)
+# The GUI alone keeps Lua hooks and buttons (and rewrites ui_scripts when it saves): Debian's binary is
+# ardour-7.3.0~ds0, a build's ardour7 or ardour-9.8; the tools (ardour7-lua, -export, ...) are not it
+_GUI_EXE = re.compile(r"^(ardour-\d|ardour\d?$|mixbus)", re.I)
+
+
 @dataclass(slots=True)
 class ArdourProcess:
     pid: int
@@ -84,4 +89,19 @@ def ardour_processes_in(folder: Path) -> list[ArdourProcess]:
             if target.startswith(prefix) or target == root:
                 found.append(ArdourProcess(int(pid), names[0], target))
                 break
+    return found
+
+
+def ardour_guis() -> list[ArdourProcess]:
+    """Running Ardour GUIs (whatever they have open): an Ardour that is running rewrites its ui_scripts
+    when it saves, so the bridge's installer must not change that file under it."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return []
+    found = []
+    for pid in os.listdir(proc):
+        if pid.isdigit() and pid != str(os.getpid()):
+            names = [n for n in _exe_names(pid) if _GUI_EXE.match(n)]
+            if names:
+                found.append(ArdourProcess(int(pid), names[0], ""))
     return found

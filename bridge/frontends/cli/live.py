@@ -93,7 +93,14 @@ def cmd_regenerate(args: argparse.Namespace) -> int:
 
 
 def cmd_install_scripts(args: argparse.Namespace) -> int:
-    from bridge.core.ops import install_scripts
+    from bridge.core.ops import install_scripts, running_ardour_guis
+
+    running = running_ardour_guis()
+    if running and not args.force:
+        print(f"resonant: Ardour is running ({', '.join(f'{p.exe} pid {p.pid}' for p in running)}): it rewrites"
+              " its Lua hooks and buttons when it saves, which would undo this. Quit Ardour and run this again"
+              " (or --force, then restart Ardour without saving)", file=sys.stderr)
+        return 1
 
     r = install_scripts(Path(args.config_home) if args.config_home else None, tuple(args.major or ()) or None,
                         register_hook=not args.no_hook, buttons=not args.no_buttons,
@@ -104,7 +111,7 @@ def cmd_install_scripts(args: argparse.Namespace) -> int:
         print(f"registered the inbox hook in {p}")
     for p in r.buttons:
         print(f"put the generate, regenerate and lock buttons on the editor's toolbar ({p})")
-    print("Restart Ardour for them to take effect (see docs/ardour.md).")
+    print("Start Ardour: the buttons are at the right of the editor's toolbar (see docs/ardour.md).")
     return 0
 
 
@@ -130,6 +137,7 @@ def add_parsers(sub, ards) -> None:
                      help="only for this Ardour major (repeatable; default: the majors installed or configured"
                           " here, else 7, 8 and 9)")
     isc.add_argument("--no-hook", action="store_true", help="do not register the hook (register it by hand)")
+    isc.add_argument("--force", action="store_true", help="install even while an Ardour GUI runs")
     isc.add_argument("--osc-port", type=int, default=None,
                      help="the daemon's OSC port, if not the default 9123 (the buttons send there)")
     isc.add_argument("--no-buttons", action="store_true",
