@@ -27,7 +27,7 @@ from bridge.frontends.cli.main import main as cli
 from bridge.roles import COLOURS
 from tests import ardour_tools, gui_tools
 from tests.conftest import write_wav
-from tests.daemon_tools import start_daemon
+from tests.daemon_tools import OscClient, start_daemon
 from tests.screen import ICONS, LOCK_GROUP, Screen
 
 pytestmark = pytest.mark.ardour
@@ -83,7 +83,7 @@ def test_the_buttons_answer_in_ardour(ardour: ArdourInstall | None, major: int, 
         with gui_tools.ardour_gui(folder / "Live.ardour", tmp_path, ardour=a, uri=f"osc.udp://127.0.0.1:{port}") as gui:
             scr = Screen(gui.display, shots)
             try:
-                _walk(scr, folder, proc)
+                _walk(scr, folder, proc, port)
             except AssertionError:
                 scr.shot(tmp_path / "failure.png")  # what the screen showed, to look at
                 raise
@@ -93,7 +93,7 @@ def test_the_buttons_answer_in_ardour(ardour: ArdourInstall | None, major: int, 
             proc.wait(30)
 
 
-def _walk(scr: Screen, folder: Path, proc) -> None:
+def _walk(scr: Screen, folder: Path, proc, port: int) -> None:
     time.sleep(2)  # the editor finishes drawing after OSC answers
     img = scr.shot()
     # three buttons, each its own icon, on the toolbar
@@ -191,6 +191,23 @@ def _walk(scr: Screen, folder: Path, proc) -> None:
     assert int(routes[new[0]].find("PresentationInfo").get("color")) == COLOURS["bass"]
     assert len(Screen.rows(scr.shot())[1]) == 3  # the editor shows it: Master, Bass and the new one
     scr.save("generated")
+
+    # a request no button watches (made from a script here, or one whose window was cancelled): the hook
+    # shows how it ended
+    c = OscClient(port)
+    try:
+        # asked, not sent and closed: the daemon checks who sent it by the socket's owner, which must live
+        assert c.ask("/resonant/track/toggle_lock", str(folder / "Live.ardour"), "Bass",
+                     "from-a-script-1")[1] == ["Bass", "bass", 1]
+    finally:
+        c.close()
+    told = scr.wait_window("Resonant: lock Bass", exact=True)
+    _, shown = _notice(folder, "done")
+    assert "Bass is locked" in shown
+    scr.wait_drawn(told)
+    scr.save("unwatched", (told.x - 10, told.y - 10, told.width + 20, told.height + 20))
+    _click_ok(scr, told)  # Close
+    scr.wait_gone("Resonant: lock Bass")
 
     # the daemon stopped: the button says so within seconds
     proc.send_signal(signal.SIGTERM)

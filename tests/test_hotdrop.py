@@ -392,6 +392,9 @@ def test_action_scripts_send_what_the_daemon_expects(ardour: ArdourInstall | Non
     request_id(got[0][1])
     out, got = _action(tmp_path, folder, a=a, script="resonant_lock.lua")
     assert got == [] and "MESSAGE|Select the tracks" in out and down not in out
+    # with Lua sandboxed the request still goes, and the musician is told its answer cannot be shown
+    out, got = _action(tmp_path, folder, a=a, script="resonant_lock.lua", SELECT="Bass", SANDBOX="1")
+    assert len(got) == 1 and "MESSAGE|Lua scripts are sandboxed" in out and down not in out
     # every action saved the session first: Ardour wrote it, so it is still Ardour-readable
     assert read_session(folder).track("Bass").role == "bass"
     # after "save as snapshot and switch", the actions name the snapshot in use, not the session's name

@@ -38,8 +38,11 @@ LuaDialog = {
 	MessageType = {}, ButtonType = {},
 }
 ardour = function () end
+local sandboxed, real_io = os.getenv ("SANDBOX") == "1", io
 dofile (os.getenv ("ACTION"))
+if sandboxed then io = nil end -- "Sandbox all Lua scripts" takes io (and os.execute) from the scripts
 factory ({ uri = os.getenv ("URI") }) ()
+io = real_io
 print ("LUA-DONE")
 io.stdout:flush () -- the tools of 8 and 9 may abort at exit, before stdio is flushed
 close_session ()
