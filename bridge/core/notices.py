@@ -2,9 +2,9 @@
 
 A request that carries a request id (the Ardour actions send one) gets a notice beside its session
 (``bridge.ardour.live.notices``) the moment it arrives, then one for each step: refused (with the
-reason), queued, running with its progress, landed (which take on which track) or failed. The hook
-in Ardour shows them. Requests without an id (MCP, the CLI, scripts) are answered on their own
-channel and leave no notice.
+reason), queued, running with its progress, landed (which take on which track) or failed. The button
+that made the request shows them in Ardour (the hook, when no button watches any more). Requests
+without an id (MCP, the CLI, scripts) are answered on their own channel and leave no notice.
 """
 
 from __future__ import annotations

@@ -2,10 +2,10 @@
 
 An action button in Ardour sends its request over OSC with a request id, but Ardour's Lua cannot
 receive OSC: the answer would go to a throwaway port. So the daemon writes the answer as a small file
-beside the session, and the bridge's hook (``daw_templates/scripts/resonant_inbox.lua``, which polls
-the inbox every 100 ms anyway) shows it: a progress window while a job runs, a short confirmation
-when the take lands, a dialog for an error. The action itself waits a few seconds for the first
-notice and says the daemon is not answering when none comes.
+beside the session. The action waits a few seconds for the first notice (none: it says the daemon
+is not answering), then shows the request's progress, a short confirmation when the take lands, or
+a dialog for an error; its Cancel button cancels the job. A request nobody watches any more is
+shown by the bridge's hook (``daw_templates/scripts/resonant_inbox.lua``) when it ends.
 
 Layout, in ``<session>/.resonant/notices/``, every file replaced atomically:
 
@@ -36,7 +36,7 @@ NOTICES_DIR = ".resonant/notices"
 LOCKS_FILE = ".resonant/locks"
 FINAL = ("done", "error")
 STATES = ("received", "queued", "running", *FINAL)
-KEEP_S = 600.0  # a final notice stays this long (the hook shows it within 100 ms of being written)
+KEEP_S = 600.0  # a final notice stays this long (its button or the hook shows it within 100 ms)
 KEEP_MAX = 32
 _REQUEST = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,47}$")
 _lock = threading.Lock()  # one writer of the index per daemon
@@ -88,13 +88,17 @@ def listed(session_folder: Path) -> list[str]:
 
 
 def write(session_folder: Path, request: str, notice: Notice) -> None:
-    """Publish ``notice`` for ``request`` (file first, then the index), dropping old final ones."""
+    """Publish ``notice`` for ``request`` (file first, then the index). The index is pruned of old final
+    notices when a request joins it or ends, not at every progress step of a running one."""
     folder = Path(session_folder)
     notes = folder_of(folder)
     check_request(request)
     with _lock:
         atomic_write(notes / request, notice.encode(), within=folder, mode=0o644)
-        ids = [i for i in listed(folder) if i != request]
+        listed_now = listed(folder)
+        if request in listed_now and notice.state not in FINAL:
+            return
+        ids = [i for i in listed_now if i != request]
         keep, drop = [], []
         now = time.time()
         for i in ids:
