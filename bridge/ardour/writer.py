@@ -18,7 +18,7 @@ from lxml import etree
 
 from bridge.ardour import leftovers, xmlparts
 from bridge.ardour.audiofiles import AudioInfo, check_rate, inspect_audio, place_audio, unique_name
-from bridge.ardour.files import backup, fsync_dir, session_lock, tmp_name
+from bridge.ardour.files import atomic_write, backup, fsync_dir, session_lock, tmp_name
 from bridge.ardour.model import Session
 from bridge.ardour.names import check_track_name, file_stem_for, first_playlist_name, route_name, session_major
 from bridge.ardour.safety import check_unchanged, check_writable
@@ -78,6 +78,7 @@ class SessionEditor:
         self.major = session_major(session)  # the Ardour whose naming rules apply
         self._first_id = self._next_id = max(session.id_counter, _max_id(self.root)) + 1
         self._imports: list[_Import] = []
+        self._files: list[tuple[Path, bytes]] = []  # other files the commit places (MIDI, plugin state)
         self._taken_names = _taken_audio_names(session)
         self._end = 0
         self._roles_written: list[str] = []  # route ids: their .resonant/tracks.json entries are folded in
@@ -164,6 +165,68 @@ class SessionEditor:
         self.result.playlist_ids[name] = pl.get("id")
         self.result.names[asked] = name
         return route_id
+
+    def add_midi_track(self, name: str, smf: Path, position: int, soundfont: Path, role: str | None = None,
+                       locked: bool = False) -> str:
+        """A MIDI track playing the Standard MIDI File ``smf`` from ``position`` (samples), through ACE Fluid
+        Synth with ``soundfont`` (bridge/ardour/miditrack.py): the part as notes, editable in Ardour."""
+        from bridge.ardour import miditrack
+
+        check_track_name(name)
+        if not self.v7:
+            raise InvalidInput("MIDI tracks are delivered into sessions of Ardour 7 or newer")
+        asked, name = name, route_name(name, self.major)
+        routes = self._section("Routes")
+        existing = {(r.get("name") or "").lower() for r in routes if r.tag == "Route"}
+        if name.lower() in existing:
+            raise DuplicateName(f"the session already has a track or bus named {name!r}")
+        data = Path(smf).read_bytes()
+        if data[:4] != b"MThd":
+            raise InvalidInput(f"{smf} is not a Standard MIDI File")
+        tm = self.session.tempo_map
+        start_q = tm.quarters_at_samples(position)
+        stem = unique_name(file_stem_for(name), self._taken_names)
+        self._taken_names.add(stem)
+        midi_dir = self.session.interchange / "midifiles"
+        target = midi_dir / f"{stem}.mid"
+        sid, pid = self.new_id(), self.new_id()
+        xmlparts.append(self._section("Sources"), etree.Element("Source", {
+            "name": target.name, "take-id": "", "type": "midi", "flags": "", "id": sid, "origin": ""}))
+        pl = etree.Element("Playlist", {"id": pid, "name": first_playlist_name(asked, self.major), "type": "midi",
+                                        "orig-track-id": "", "pgroup-id": "", "shared-with-ids": "", "frozen": "0",
+                                        "combine-ops": "0"})
+        length_q = max(1.0, _smf_quarters(data))
+        ticks = round(length_q * 1920)
+        at = round(start_q * 1920)
+        etree.SubElement(pl, "Region", {
+            "name": f"{stem}.1", "type": "midi", "start": "b0", "length": f"b{ticks}@b{at}", "sync-position": "b0",
+            "layering-index": "0", "opaque": "1", "muted": "0", "id": self.new_id(), "source-0": sid,
+            "master-source-0": sid, "channels": "1"})
+        master = self.session.master
+        order = 1 + max((int(p.get("order", "0")) for p in routes.iter("PresentationInfo")), default=0)
+        from bridge.roles import COLOURS
+
+        route, synth_id, state_dir = miditrack.clone(self.major, self.new_id, name, pid,
+                                                     master.name if master else "Master", order,
+                                                     COLOURS.get(role or "", 0))
+        pl.set("orig-track-id", route.get("id"))
+        route.set("version", str(self.session.version))
+        xmlparts.append(self._section("Playlists"), pl)
+        xmlparts.append(routes, route)
+        self._files.append((target, data))
+        for fname, body in miditrack.synth_state(soundfont).items():
+            self._files.append((self.session.folder / "plugins" / synth_id / state_dir / fname, body))
+        self._end = max(self._end, tm.samples_at_quarters(start_q + length_q))
+        self.result.track_ids[name] = route.get("id")
+        self.result.playlist_ids[name] = pid
+        self.result.names[asked] = name
+        if role is not None or locked:
+            extra = route.find("Extra")
+            if extra is None:
+                extra = etree.SubElement(route, "Extra")
+            etree.SubElement(extra, "Resonant", {"locked": "1" if locked else "0",
+                                                 **({"role": role} if role is not None else {})})
+        return route.get("id")
 
     def add_take(self, track_name: str, clips: list[Clip], take_name: str | None = None) -> str:
         """A new playlist on an existing track, made active; the old one stays in the session."""
@@ -367,12 +430,18 @@ class SessionEditor:
         tmp: str | None = None
         new_dirs = [d for d in (s.folder / "interchange", s.interchange, s.audio_dir)
                     if self._imports and not os.path.lexists(d)]
-        intent = leftovers.Intent(s.folder, [imp.target for imp in self._imports]) if self._imports else None
+        placing = [imp.target for imp in self._imports] + [p for p, _ in self._files]
+        intent = leftovers.Intent(s.folder, placing) if placing else None
         folder_fd = os.open(s.folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         try:
             for imp in self._imports:
                 place_audio(imp.info, imp.target, s.sample_rate, within=s.folder)
                 created.append(imp.target)
+            for path, body in self._files:
+                if os.path.lexists(path):
+                    raise InvalidInput(f"{path} already exists; refusing to overwrite it")
+                atomic_write(path, body, within=s.folder, mode=0o644)
+                created.append(path)
             tmp = self._write_tmp(folder_fd, data)
             self.result.backup = backup(s, s.document.data)
             # the last moment before the rename: Ardour may have opened the session, left a .pending,
@@ -417,6 +486,18 @@ class SessionEditor:
             raise
         os.close(fd)
         return name
+
+
+def _smf_quarters(data: bytes) -> float:
+    """How long a Standard MIDI File runs, in quarter notes (its last event, by its own division)."""
+    import io
+
+    import mido
+
+    f = mido.MidiFile(file=io.BytesIO(data))
+    if f.ticks_per_beat <= 0:
+        raise InvalidInput("a MIDI file in SMPTE time cannot be placed on bars")
+    return max((sum(m.time for m in t) for t in f.tracks), default=0) / f.ticks_per_beat
 
 
 def _max_id(root: etree._Element) -> int:

@@ -1,0 +1,94 @@
+"""A MIDI track with an instrument, as Ardour makes it: cloned from the route Ardour itself wrote
+(``daw_templates/midi/track-ardourN.xml``, made by ``scripts/make-midi-templates``), with new ids and
+the new track's name, and ACE Fluid Synth's state pointing at a SoundFont.
+
+Ardour keeps an LV2 plugin's state beside the session, in ``plugins/<processor id>/<state-dir>/``
+(``state.ttl`` and ``manifest.ttl``). a-fluidsynth keeps its SoundFont there as the
+``urn:ardour:a-fluidsynth:sf2file`` property: written as a file URI, Ardour 7.3 loads the SoundFont
+when the session loads (it does so in the plugin's worker, so the first half second of an export that
+starts at once can be silent).
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+from lxml import etree
+
+from bridge import PROJECT
+from bridge.errors import InvalidInput
+
+TEMPLATES = PROJECT / "daw_templates" / "midi"
+TEMPLATE_NAME = "Part"  # the name the maker gives the track
+SYNTH_URI = "urn:ardour:a-fluidsynth"
+# a dry synth, like the renders it stands beside (a-fluidsynth switches its reverb and chorus on)
+DRY = {"rev_enable": "0", "chorus_enable": "0"}
+
+_PREFIXES = """@prefix atom: <http://lv2plug.in/ns/ext/atom#> .
+@prefix lv2: <http://lv2plug.in/ns/lv2core#> .
+@prefix pset: <http://lv2plug.in/ns/ext/presets#> .
+@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix state: <http://lv2plug.in/ns/ext/state#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+"""
+
+
+def template(major: int) -> etree._Element:
+    path = TEMPLATES / f"track-ardour{major}.xml"
+    if not path.is_file():
+        raise InvalidInput(f"no MIDI track template for Ardour {major} ({path.name}); make it with"
+                           " scripts/make-midi-templates")
+    return etree.parse(str(path), etree.XMLParser(resolve_entities=False, no_network=True)).getroot()
+
+
+def clone(major: int, new_id, name: str, playlist_id: str, master_name: str, order: int, colour: int
+          ) -> tuple[etree._Element, str, str]:
+    """The template route renamed to ``name``, every id new (``new_id()`` gives one), playing
+    ``playlist_id``; returns it with the synth's processor id and its state folder's name."""
+    route = copy.deepcopy(template(major))
+    for el in route.iter():
+        if el.get("id") is not None:
+            el.set("id", new_id())
+    route.set("name", name)
+    route.set("midi-playlist", playlist_id)
+    old = TEMPLATE_NAME
+    for el in route.iter("IO"):
+        el.set("name", name)
+    for el in route.iter("Port"):
+        port = el.get("name", "")
+        if port.startswith(old + "/"):
+            el.set("name", name + port[len(old):])
+    for el in route.iter("Connection"):
+        other = el.get("other", "")
+        if other.startswith("Master/"):
+            el.set("other", master_name + other[len("Master"):])
+    for el in route.iter("Processor"):
+        pname = el.get("name", "")
+        for kind in ("player:", "recorder:"):
+            if pname == kind + old:
+                el.set("name", kind + name)
+    info = route.find("PresentationInfo")
+    if info is not None:
+        info.set("order", str(order))
+        info.set("color", str(colour))
+    synth = next((p for p in route.iter("Processor") if p.get("unique-id") == SYNTH_URI), None)
+    if synth is None or synth.find("lv2") is None:
+        raise InvalidInput("the MIDI track template has no ACE Fluid Synth")
+    lv2 = synth.find("lv2")
+    for port in lv2.iter("Port"):
+        if port.get("symbol") in DRY:
+            port.set("value", DRY[port.get("symbol")])
+    lv2.set("parameter-changed-since-last-preset", "0")
+    return route, synth.get("id"), lv2.get("state-dir") or lv2.get("template-dir") or "state1"
+
+
+def synth_state(soundfont: Path) -> dict[str, bytes]:
+    """The files of ACE Fluid Synth's state folder with ``soundfont`` loaded."""
+    sf2 = Path(soundfont).resolve().as_uri()
+    state = (_PREFIXES + "\n<>\n\ta pset:Preset ;\n\tlv2:appliesTo <" + SYNTH_URI + "> ;\n\tstate:state [\n\t\t<"
+             + SYNTH_URI + ":sf2file> <" + sf2 + ">\n\t] .\n")
+    manifest = (_PREFIXES + "\n<state.ttl>\n\tlv2:appliesTo <" + SYNTH_URI + "> ;\n\ta pset:Preset ;\n"
+                "\trdfs:seeAlso <state.ttl> .\n")
+    return {"state.ttl": state.encode(), "manifest.ttl": manifest.encode()}
