@@ -27,7 +27,7 @@ from bridge.ardour.model import Session
 from bridge.ardour.names import first_playlist_name, session_major
 from bridge.ardour.writer import next_take_name
 from bridge.core.sessions import EDIT_ATTEMPTS, is_open_in_ardour
-from bridge.errors import BridgeError, SessionChangedOnDisk
+from bridge.errors import BridgeError, InvalidInput, SessionChangedOnDisk
 from bridge.roles import COLOURS, TRACK_NAMES
 
 WAITING_FOR_ARDOUR = "waiting for Ardour to import"  # the stage while the hook has the drop
@@ -71,6 +71,21 @@ def new_track_names(session: Session, roles: list[str]) -> list[str]:
         names.add(name.lower())
         out.append(name)
     return out
+
+
+def unique_track_name(session: Session, name: str) -> str:
+    taken = {t.name.lower() for t in session.tracks} | {b.name.lower() for b in session.busses}
+    n, out = 2, name
+    while out.lower() in taken:
+        out, n = f"{name} {n}", n + 1
+    return out
+
+
+def soundfont_path() -> Path:
+    """The SoundFont the arranger rendered with (the MIDI track's synth loads the same one)."""
+    from bridge.audio.synth import soundfont_path as arranger_soundfont
+
+    return arranger_soundfont()
 
 
 def keep_takes(session_folder: Path, job_id: str, stems: list[dict], sources: list[list[str]]) -> None:
@@ -136,11 +151,23 @@ class Deliverer:
                 placed["tracks"].append({"track": job.track, "take": take, "playlist": pl, **where(st),
                                          **changed_bars(job)})
             else:
-                for st, name in zip(stems, new_track_names(s, [st["role"] for st in stems]), strict=True):
-                    ed.add_audio_track(name, [Clip(Path(st["wav"]), st["start"], file_stem=f"{name}-{job.id[:8]}")],
-                                       role=st["role"])
-                    placed["tracks"].append({"track": ed.result.names.get(name, name),
-                                             "take": first_playlist_name(name, ed.major), **where(st)})
+                deliver = (job.request or {}).get("deliver", "audio")
+                names = new_track_names(s, [st["role"] for st in stems])
+                for st, name in zip(stems, names, strict=True):
+                    if deliver in ("audio", "both"):
+                        ed.add_audio_track(name, [Clip(Path(st["wav"]), st["start"],
+                                                       file_stem=f"{name}-{job.id[:8]}")], role=st["role"])
+                        placed["tracks"].append({"track": ed.result.names.get(name, name),
+                                                 "take": first_playlist_name(name, ed.major), **where(st)})
+                    if deliver in ("midi", "both"):
+                        if not st.get("mid"):
+                            raise InvalidInput(f"the engine wrote no notes for {st['role']}: deliver audio")
+                        midi_name = name if deliver == "midi" else unique_track_name(s, f"{name} MIDI")
+                        sf2 = st.get("metadata", {}).get("soundfont") or soundfont_path()
+                        ed.add_midi_track(midi_name, Path(st["mid"]), int(st["start"]), Path(sf2),
+                                          role=st["role"] if deliver == "midi" else None)
+                        placed["tracks"].append({"track": ed.result.names.get(midi_name, midi_name), "kind": "midi",
+                                                 "take": first_playlist_name(midi_name, ed.major), **where(st)})
             return ed, placed
 
         loop = asyncio.get_running_loop()

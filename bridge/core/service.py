@@ -274,27 +274,48 @@ class BridgeService:
 
     async def generate(self, session: str | None, roles: list[str], *, bars: int = 8, first_bar: int = 1,
                        prompt: str = "", seed: int = 0, engine: str | None = None, extend: bool = False,
-                       request: str | None = None, **controls: Any) -> dict:
+                       request: str | None = None, deliver: str | None = None, **controls: Any) -> dict:
         """Queue a generation; returns the job at once (pending). Bars past the song's end need ``extend``.
+        ``deliver``: audio tracks, MIDI tracks (with an instrument playing them) or both (default: config).
         ``request``: the Ardour action's request id; the job's steps are also shown in Ardour."""
         names = ", ".join(roles) if isinstance(roles, list | tuple) else str(roles)
         ticket = self._ticket(session, request, f"Resonant: generate {names}") if session else None
         return await self._noticed(ticket, lambda: self._generate(session, roles, bars, first_bar, prompt, seed, engine,
-                                                                  extend, controls))
+                                                                  extend, {**controls, "deliver": deliver}))
 
     async def _generate(self, session: str | None, roles: list[str], bars: int, first_bar: int, prompt: str,
                         seed: int, engine: str | None, extend: bool, controls: dict[str, Any]) -> dict:
         file = str(self.session_file(session)) if session else None
+        deliver = controls.pop("deliver", None) or self.config.deliver
         req = {"roles": list(roles) if isinstance(roles, list | tuple) else roles, "bars": bars,
                "first_bar": first_bar, "prompt": prompt, "seed": seed,
-               "engine": engine or self.config.default_engine,
+               "engine": engine or self.config.default_engine, "deliver": deliver,
                **{k: v for k, v in controls.items() if v is not None}}  # unset: the style decides
+        self._check_deliver(req, file)
         r = request_from(req).validate()  # bad values are the caller's error now, not the worker's later
         Jobs.check_engine(req)
         if file:
             s = await asyncio.to_thread(self.sessions.open, file)
             check_bars(s, r.first_bar, r.last_bar, bool(extend))
         return await (await self._start_jobs()).queue("generate", file, None, req)
+
+    def _check_deliver(self, req: dict, file: str | None) -> None:
+        """What a part may become, refused before any work: MIDI needs an engine that writes notes, and
+        (for now) a session Ardour does not have open."""
+        from bridge.core.config import DELIVER
+        from bridge.core.sessions import is_open_in_ardour
+
+        deliver = req["deliver"]
+        if deliver not in DELIVER:
+            raise InvalidInput(f"deliver must be one of {', '.join(DELIVER)}")
+        if deliver == "audio":
+            return
+        if req["engine"] == "musicgen":
+            raise InvalidInput("the musicgen engine makes audio only, no notes: deliver audio, or use the arranger"
+                               " engine for MIDI tracks")
+        if file and is_open_in_ardour(Path(file)):
+            raise InvalidInput("MIDI tracks go into a closed session so far: close it in Ardour (save first), or"
+                               " deliver audio")
 
     async def regenerate(self, session: str, track: str, *, bars: tuple[int, int] | str | None = None,
                          prompt: str = "", seed: int = 0, loyalty: float = 0.5, engine: str | None = None,

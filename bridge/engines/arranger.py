@@ -18,7 +18,7 @@ import numpy as np
 from bridge.ardour.tempo import TempoMap
 from bridge.audio.midi import read_smf
 from bridge.audio.stereo import WIDTH
-from bridge.audio.synth import musical_smf, render_notes
+from bridge.audio.synth import musical_smf, render_notes, soundfont_path
 from bridge.engines.base import GenerationContext, GenerationRequest, PreviousTake, Progress, Stem, no_progress
 from bridge.engines.fit import finish
 from bridge.engines.recipe import effective
@@ -96,6 +96,7 @@ class ArrangerEngine:
                 "regenerated_from_previous": prev is not None, "previous_notes": bool(prev is not None and prev.midi),
                 "previous_recipe": bool(prev is not None and prev.recipe), "warnings": notes_about_tempo + eff.warnings,
                 "recipe": eff.recipe(plan, role, program, lufs),
+                "soundfont": str(soundfont_path()),  # what a MIDI track of this part plays with (the same sound)
             }))
         progress(1.0, "done")
         for s in stems:

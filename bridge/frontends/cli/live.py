@@ -52,13 +52,14 @@ _HOW = {"session": "written into the session file (the session is closed)",
 def cmd_generate_into(args: argparse.Namespace, roles: list[str], request: dict) -> int:
     """``resonant generate --into SESSION``: new tracks in the session, as OSC's and MCP's generate."""
     job = asyncio.run(_job(args, lambda service: service.generate(args.into, roles, extend=args.extend,
-                                                                   **request)))
+                                                                   deliver=args.deliver, **request)))
     if args.json:
         print(json.dumps(job, default=str))
     elif job["status"] == "done":
         d = job["delivery"] or {}
         for t in d.get("tracks") or []:
-            print(f"new track {t['track']!r} ({t['role']}, bars {t['bars'][0]}-{t['bars'][1]}):"
+            kind = "new MIDI track" if t.get("kind") == "midi" else "new track"
+            print(f"{kind} {t['track']!r} ({t['role']}, bars {t['bars'][0]}-{t['bars'][1]}):"
                   f" {_HOW.get(d.get('method'), d.get('method'))}")
         print_understood(job)
     else:

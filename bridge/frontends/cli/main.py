@@ -351,6 +351,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="add the stems to this session as new tracks (as OSC and MCP generate do): written"
                             " into its file when it is closed, imported by Ardour's hook when it is open")
     gen.add_argument("--extend", action="store_true", help="with --into: allow bars past the song's end")
+    gen.add_argument("--deliver", choices=("audio", "midi", "both"), default=None,
+                     help="with --into: each part as an audio track, as a MIDI track playing through ACE Fluid"
+                          " Synth with the SoundFont it was rendered with (editable notes), or both (default:"
+                          " the config's [delivery] deliver, audio)")
     gen.add_argument("--ack-timeout", type=float, default=None,
                      help="with --into: seconds to wait for Ardour to import (session open in Ardour)")
     gen.add_argument("--session", help="fit the locked tracks of this Ardour session (its tempo, key, chords)")
