@@ -78,6 +78,7 @@ class DeliveredTrack(BaseModel):
     bars: list[int] | None = Field(None, description="First and last bar the new take covers, both included")
     changed_bars: list[int] | None = Field(None, description=(
         "For a regeneration of some bars: the bars rewritten (the rest of the take is the previous one)"))
+    kind: str = Field("audio", description="audio: an audio track or take; midi: a MIDI track with its instrument")
 
 
 class Delivery(BaseModel):

@@ -11,7 +11,7 @@ import asyncio
 import functools
 import json
 import secrets
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import unquote
 
 from mcp.server import MCPServer
@@ -98,7 +98,8 @@ def _job(j: dict) -> JobInfo:
     delivery = Delivery(method=d.get("method"), folder=d.get("folder"), note=d.get("note"),
                         warnings=list(d.get("warnings", [])), partial=bool(d.get("partial")),
                         tracks=[DeliveredTrack(track=t.get("track", ""), take=t.get("take"), role=t.get("role"),
-                                               bars=t.get("bars"), changed_bars=t.get("changed_bars"))
+                                               bars=t.get("bars"), changed_bars=t.get("changed_bars"),
+                                               kind=t.get("kind", "audio"))
                                 for t in d.get("tracks", [])])
     if j["status"] == "done" and d.get("method") == "files":
         hints["done"] = hints["done-files"]
@@ -261,7 +262,14 @@ def build_server(service, token: str | None = None, url: str | None = None) -> M
                        temperature: Temperature | None = None, density: Density | None = None,
                        complexity: Complexity | None = None,
                        swing: Swing | None = None, engine: EngineName | None = None, wait_seconds: Wait = 20.0,
-                       extend: Extend = False, ctx: Context | None = None) -> JobInfo:
+                       extend: Extend = False,
+                       deliver: Annotated[Literal["audio", "midi", "both"], Field(description=(
+                           "What each part becomes: audio = an audio track (the default unless the daemon's"
+                           " config says otherwise); midi = a MIDI track whose notes the user can edit, playing"
+                           " through Ardour's ACE Fluid Synth with the SoundFont the part was rendered with;"
+                           " both = the two. MIDI needs the arranger engine and a session that is not open in"
+                           " Ardour"))] | None = None,
+                       ctx: Context | None = None) -> JobInfo:
         """Write new parts for the given roles over a bar range, fitting the session's locked tracks (tempo,
         key, chords, groove), and add them to the session as new tracks. The prompt can name a style (techno,
         house, hip hop, lo-fi, trap, rock, metal, funk, jazz, ambient, drum and bass, chiptune, orchestral),
@@ -276,7 +284,7 @@ def build_server(service, token: str | None = None, url: str | None = None) -> M
         j = await service.generate(session, list(roles), bars=last - first + 1, first_bar=first, prompt=prompt,
                                    seed=seed,
                                    temperature=temperature, density=density, complexity=complexity, swing=swing,
-                                   engine=engine, extend=extend)
+                                   engine=engine, extend=extend, deliver=deliver)
         return _job(await wait_for(j["id"], wait_seconds, ctx))
 
     @mcp.tool()

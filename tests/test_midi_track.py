@@ -136,3 +136,42 @@ def test_a_part_as_a_midi_track_plays_in_ardour_like_its_audio_stem(ardour: Ardo
     piano = float(np.corrcoef(sa, _spectrum(render_notes(notes, 0, False, tm, first_q, frames)))[0, 1])
     figure(f"ardour{major} MIDI track spectrum vs the same notes on a piano", round(piano, 3), "< the stem's")
     assert piano < similarity - 0.02, (piano, similarity)
+
+
+def test_generate_delivers_midi_tracks_audio_tracks_or_both(tmp_path: Path) -> None:
+    """Through the service, as every frontend: deliver both makes each part an audio track and a MIDI track
+    of the same notes; MusicGen (audio only) and an unknown choice are refused with the reason."""
+    import asyncio
+
+    from bridge.audio.midi import read_smf
+    from bridge.core.config import load_config
+    from bridge.core.service import BridgeService
+    from bridge.errors import InvalidInput
+    from tests.test_service import new_session, wait
+
+    song = new_session(tmp_path)
+    config = load_config(data_dir=str(tmp_path / "data"), env={})
+
+    async def go() -> None:
+        svc = await BridgeService.start(config)
+        try:
+            job = await svc.generate(str(song), ["bass"], bars=2, seed=3, deliver="both", extend=True)
+            done = await wait(svc, job["id"])
+            assert done["status"] == "done", done["error"]
+            assert [(t["track"], t.get("kind", "audio")) for t in done["delivery"]["tracks"]] == \
+                [("Bass", "audio"), ("Bass MIDI", "midi")]
+            s = read_session(song)
+            assert s.track("Bass").kind == "audio" and s.track("Bass MIDI").kind == "midi"
+            (region,) = s.regions_of(s.track("Bass MIDI"))
+            src = s.sources[region.source_ids[0]]
+            ours = read_smf((song / "interchange" / "Song" / "midifiles" / src.name).read_bytes())
+            stem = read_smf(Path(done["stems"][0]["mid"]).read_bytes())
+            assert ours == stem and ours  # (start, end, pitch, velocity) each
+            with pytest.raises(InvalidInput, match="audio only"):
+                await svc.generate(str(song), ["bass"], bars=2, deliver="midi", engine="musicgen")
+            with pytest.raises(InvalidInput, match="deliver must be"):
+                await svc.generate(str(song), ["bass"], bars=2, deliver="score")
+        finally:
+            await svc.stop()
+
+    asyncio.run(go())

@@ -107,8 +107,8 @@ class OscServer(asyncio.DatagramProtocol):
             "/resonant/track/role": Route("sss", self.role, "path track role -> track role locked"),
             "/resonant/track/toggle_lock": Route("ss|s", self.toggle_lock,
                                                  "path track [request] -> track role locked"),
-            "/resonant/generate": Route("ss|siiiis", self.generate,
-                                        "path roles [prompt bars first_bar seed extend request] -> job id"),
+            "/resonant/generate": Route("ss|siiiiss", self.generate,
+                                        "path roles [prompt bars first_bar seed extend request deliver] -> job id"),
             "/resonant/regenerate": Route("ss|ssiis", self.regenerate,
                                           "path track [bars prompt seed extend request] -> job id"),
             "/resonant/job/status": Route("s", self.job_status, "job -> job status progress stage error"),
@@ -259,10 +259,11 @@ class OscServer(asyncio.DatagramProtocol):
         return await self._set("/resonant/track/role", path, track, role, None)
 
     async def generate(self, addr: Addr, path: str, roles: str, prompt: str = "", bars: int = 8,
-                       first_bar: int = 1, seed: int = 0, extend: int = 0, request: str = "") -> list[Reply]:
+                       first_bar: int = 1, seed: int = 0, extend: int = 0, request: str = "",
+                       deliver: str = "") -> list[Reply]:
         job = await self.service.generate(path or None, [r.strip() for r in roles.split(",") if r.strip()],
                                           bars=bars, first_bar=first_bar, prompt=prompt, seed=seed,
-                                          extend=bool(extend), request=request or None)
+                                          extend=bool(extend), request=request or None, deliver=deliver or None)
         return [("/resonant/generate", [job["id"]])]
 
     async def regenerate(self, addr: Addr, path: str, track: str, bars: str = "", prompt: str = "",
