@@ -12,6 +12,7 @@ starts at once can be silent).
 from __future__ import annotations
 
 import copy
+import io
 from pathlib import Path
 
 from lxml import etree
@@ -24,6 +25,7 @@ TEMPLATE_NAME = "Part"  # the name the maker gives the track
 SYNTH_URI = "urn:ardour:a-fluidsynth"
 # a dry synth, like the renders it stands beside (a-fluidsynth switches its reverb and chorus on)
 DRY = {"rev_enable": "0", "chorus_enable": "0"}
+TICKS = 1920  # Ardour's ticks per quarter note (Temporal::ticks_per_beat)
 
 _PREFIXES = """@prefix atom: <http://lv2plug.in/ns/ext/atom#> .
 @prefix lv2: <http://lv2plug.in/ns/lv2core#> .
@@ -92,3 +94,42 @@ def synth_state(soundfont: Path) -> dict[str, bytes]:
     manifest = (_PREFIXES + "\n<state.ttl>\n\tlv2:appliesTo <" + SYNTH_URI + "> ;\n\ta pset:Preset ;\n"
                 "\trdfs:seeAlso <state.ttl> .\n")
     return {"state.ttl": state.encode(), "manifest.ttl": manifest.encode()}
+
+
+def smf_bytes(smf: Path) -> bytes:
+    data = Path(smf).read_bytes()
+    if data[:4] != b"MThd":
+        raise InvalidInput(f"{smf} is not a Standard MIDI File")
+    return data
+
+
+def smf_quarters(data: bytes) -> float:
+    """How long a Standard MIDI File runs, in quarter notes (its last event, by its own division)."""
+    import mido
+
+    f = mido.MidiFile(file=io.BytesIO(data))
+    if f.ticks_per_beat <= 0:
+        raise InvalidInput("a MIDI file in SMPTE time cannot be placed on bars")
+    return max((sum(m.time for m in t) for t in f.tracks), default=0) / f.ticks_per_beat
+
+
+def playlist(new_id, name: str, source_name: str, data: bytes, start_q: float, end_q: float | None
+             ) -> tuple[etree._Element, etree._Element]:
+    """A MIDI source (``source_name`` in the session's midifiles) and a playlist ``name`` with one
+    region playing all of it from ``start_q`` (quarters on the tempo map) at least to ``end_q``; both on
+    the beat time domain, as Ardour 7+ keeps MIDI (positions and lengths in ticks, 1920 a quarter)."""
+    sid, pid = new_id(), new_id()
+    # "Writable", as Ardour leaves the MIDI files it imports (mark_immutable_except_write): Ardour saves
+    # a user's note edits into the source file, and refuses to ("unwritable SMF file") without it
+    source = etree.Element("Source", {"name": source_name, "take-id": "", "type": "midi", "flags": "Writable",
+                                      "id": sid,
+                                      "origin": ""})
+    pl = etree.Element("Playlist", {"id": pid, "name": name, "type": "midi", "orig-track-id": "", "pgroup-id": "",
+                                    "shared-with-ids": "", "frozen": "0", "combine-ops": "0"})
+    length_q = max(1.0, smf_quarters(data), (end_q - start_q) if end_q is not None else 0.0)
+    etree.SubElement(pl, "Region", {
+        "name": f"{Path(source_name).stem}.1", "type": "midi", "start": "b0",
+        "length": f"b{round(length_q * TICKS)}@b{round(start_q * TICKS)}", "sync-position": "b0",
+        "layering-index": "0", "opaque": "1", "muted": "0", "id": new_id(), "source-0": sid,
+        "master-source-0": sid, "channels": "1"})
+    return source, pl

@@ -167,58 +167,37 @@ class SessionEditor:
         return route_id
 
     def add_midi_track(self, name: str, smf: Path, position: int, soundfont: Path, role: str | None = None,
-                       locked: bool = False) -> str:
-        """A MIDI track playing the Standard MIDI File ``smf`` from ``position`` (samples), through ACE Fluid
-        Synth with ``soundfont`` (bridge/ardour/miditrack.py): the part as notes, editable in Ardour."""
+                       locked: bool = False, end: int | None = None, file_stem: str | None = None) -> str:
+        """A MIDI track playing the Standard MIDI File ``smf`` from ``position`` (samples) at least to
+        ``end``, through ACE Fluid Synth with ``soundfont`` (bridge/ardour/miditrack.py): the part as
+        notes, editable in Ardour."""
         from bridge.ardour import miditrack
+        from bridge.roles import COLOURS
 
         check_track_name(name)
         if not self.v7:
             raise InvalidInput("MIDI tracks are delivered into sessions of Ardour 7 or newer")
+        if role is not None and role not in ROLES:
+            raise InvalidInput(f"role {role!r} is not one of {', '.join(ROLES)}")
         asked, name = name, route_name(name, self.major)
         routes = self._section("Routes")
         existing = {(r.get("name") or "").lower() for r in routes if r.tag == "Route"}
         if name.lower() in existing:
             raise DuplicateName(f"the session already has a track or bus named {name!r}")
-        data = Path(smf).read_bytes()
-        if data[:4] != b"MThd":
-            raise InvalidInput(f"{smf} is not a Standard MIDI File")
-        tm = self.session.tempo_map
-        start_q = tm.quarters_at_samples(position)
-        stem = unique_name(file_stem_for(name), self._taken_names)
-        self._taken_names.add(stem)
-        midi_dir = self.session.interchange / "midifiles"
-        target = midi_dir / f"{stem}.mid"
-        sid, pid = self.new_id(), self.new_id()
-        xmlparts.append(self._section("Sources"), etree.Element("Source", {
-            "name": target.name, "take-id": "", "type": "midi", "flags": "", "id": sid, "origin": ""}))
-        pl = etree.Element("Playlist", {"id": pid, "name": first_playlist_name(asked, self.major), "type": "midi",
-                                        "orig-track-id": "", "pgroup-id": "", "shared-with-ids": "", "frozen": "0",
-                                        "combine-ops": "0"})
-        length_q = max(1.0, _smf_quarters(data))
-        ticks = round(length_q * 1920)
-        at = round(start_q * 1920)
-        etree.SubElement(pl, "Region", {
-            "name": f"{stem}.1", "type": "midi", "start": "b0", "length": f"b{ticks}@b{at}", "sync-position": "b0",
-            "layering-index": "0", "opaque": "1", "muted": "0", "id": self.new_id(), "source-0": sid,
-            "master-source-0": sid, "channels": "1"})
+        pl = self._midi_playlist(first_playlist_name(asked, self.major), file_stem or file_stem_for(name), smf,
+                                 position, end)
         master = self.session.master
         order = 1 + max((int(p.get("order", "0")) for p in routes.iter("PresentationInfo")), default=0)
-        from bridge.roles import COLOURS
-
-        route, synth_id, state_dir = miditrack.clone(self.major, self.new_id, name, pid,
+        route, synth_id, state_dir = miditrack.clone(self.major, self.new_id, name, pl.get("id"),
                                                      master.name if master else "Master", order,
                                                      COLOURS.get(role or "", 0))
         pl.set("orig-track-id", route.get("id"))
         route.set("version", str(self.session.version))
-        xmlparts.append(self._section("Playlists"), pl)
         xmlparts.append(routes, route)
-        self._files.append((target, data))
         for fname, body in miditrack.synth_state(soundfont).items():
             self._files.append((self.session.folder / "plugins" / synth_id / state_dir / fname, body))
-        self._end = max(self._end, tm.samples_at_quarters(start_q + length_q))
         self.result.track_ids[name] = route.get("id")
-        self.result.playlist_ids[name] = pid
+        self.result.playlist_ids[name] = pl.get("id")
         self.result.names[asked] = name
         if role is not None or locked:
             extra = route.find("Extra")
@@ -227,6 +206,46 @@ class SessionEditor:
             etree.SubElement(extra, "Resonant", {"locked": "1" if locked else "0",
                                                  **({"role": role} if role is not None else {})})
         return route.get("id")
+
+    def add_midi_take(self, track_name: str, smf: Path, position: int, end: int | None = None,
+                      take_name: str | None = None, file_stem: str | None = None) -> str:
+        """A new playlist on an existing MIDI track playing ``smf`` from ``position``, made active; the
+        old take stays in the session (its playlist, source and notes untouched)."""
+        route = self._route(track_name)
+        track = self.session.track(track_name)
+        if track.kind != "midi":
+            raise InvalidInput(f"track {track_name!r} is an audio track; MIDI takes go on MIDI tracks")
+        names = {p.get("name") for p in self.root.iter("Playlist")}
+        if take_name is None:
+            take_name = next_take_name(track.name, names)
+        elif take_name in names:
+            raise DuplicateName(f"the session already has a playlist named {take_name!r}")
+        pl = self._midi_playlist(take_name, file_stem or file_stem_for(take_name), smf, position, end)
+        pl.set("orig-track-id", track.id)
+        route.set("midi-playlist", pl.get("id"))
+        self._sort_playlists()
+        self.result.playlist_ids[track.name] = pl.get("id")
+        return pl.get("id")
+
+    def _midi_playlist(self, name: str, stem: str, smf: Path, position: int, end: int | None) -> etree._Element:
+        """The SMF staged for ``interchange/<name>/midifiles``, its source and a playlist playing it."""
+        from bridge.ardour import miditrack
+
+        data = miditrack.smf_bytes(smf)
+        tm = self.session.tempo_map
+        fname = unique_name(stem, self._taken_names, ".mid")
+        self._taken_names.add(fname)
+        target = self.session.interchange / "midifiles" / fname
+        start_q = tm.quarters_at_samples(position)
+        end_q = tm.quarters_at_samples(end) if end is not None else None
+        source, pl = miditrack.playlist(self.new_id, name, target.name, data, start_q, end_q)
+        xmlparts.append(self._section("Sources"), source)
+        xmlparts.append(self._section("Playlists"), pl)
+        self._files.append((target, data))
+        length = pl.find("Region").get("length")
+        ticks = int(length.split("@")[0][1:])
+        self._end = max(self._end, tm.samples_at_quarters(start_q + ticks / miditrack.TICKS))
+        return pl
 
     def add_take(self, track_name: str, clips: list[Clip], take_name: str | None = None) -> str:
         """A new playlist on an existing track, made active; the old one stays in the session."""
@@ -363,8 +382,8 @@ class SessionEditor:
 
     @property
     def planned_files(self) -> list[Path]:
-        """Where ``commit()`` will place the audio files staged so far."""
-        return [imp.target for imp in self._imports]
+        """Where ``commit()`` will place the files staged so far (audio, MIDI, plugin state)."""
+        return [imp.target for imp in self._imports] + [p for p, _ in self._files]
 
     def set_control_protocol(self, name: str, active: bool) -> None:
         """Switch one of Ardour's control surfaces (e.g. "Open Sound Control (OSC)") on or off.
@@ -486,18 +505,6 @@ class SessionEditor:
             raise
         os.close(fd)
         return name
-
-
-def _smf_quarters(data: bytes) -> float:
-    """How long a Standard MIDI File runs, in quarter notes (its last event, by its own division)."""
-    import io
-
-    import mido
-
-    f = mido.MidiFile(file=io.BytesIO(data))
-    if f.ticks_per_beat <= 0:
-        raise InvalidInput("a MIDI file in SMPTE time cannot be placed on bars")
-    return max((sum(m.time for m in t) for t in f.tracks), default=0) / f.ticks_per_beat
 
 
 def _max_id(root: etree._Element) -> int:

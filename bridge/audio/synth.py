@@ -34,7 +34,7 @@ from bridge.music.parts.common import NoteEvent
 
 RENDER_RATE = 48000
 _PPQ_SAMPLES = 24000  # ticks per quarter at 120 BPM: one tick per sample at 48 kHz
-_MUSICAL_PPQ = 960
+_MUSICAL_PPQ = 1920  # Ardour's own resolution: notes read back from a MIDI track are written again exactly
 
 
 class EngineUnavailable(BridgeError):
@@ -225,7 +225,7 @@ def render_notes(notes: list[NoteEvent], program: int, drums: bool, tempo_map: T
 
 def musical_smf(notes: list[NoteEvent], program: int, drums: bool, tempo_map: TempoMap,
                 first_quarter: float, name: str) -> bytes:
-    """The stem as a standard MIDI file for the user: 960 PPQ from the first bar, with the
+    """The stem as a standard MIDI file for the user: 1920 PPQ from the first bar, with the
     session's tempo changes (ramps stepped every quarter note)."""
 
     tempos = []

@@ -20,14 +20,15 @@ from typing import Any
 
 import soundfile as sf
 
-from bridge.ardour import Clip, SessionEditor, read_session, takes
+from bridge.ardour import SessionEditor, read_session, takes
 from bridge.ardour.files import session_lock
 from bridge.ardour.live import inbox
 from bridge.ardour.model import Session
 from bridge.ardour.names import first_playlist_name, session_major
 from bridge.ardour.writer import next_take_name
+from bridge.core import placement
 from bridge.core.sessions import EDIT_ATTEMPTS, is_open_in_ardour
-from bridge.errors import BridgeError, InvalidInput, SessionChangedOnDisk
+from bridge.errors import BridgeError, SessionChangedOnDisk
 from bridge.roles import COLOURS, TRACK_NAMES
 
 WAITING_FOR_ARDOUR = "waiting for Ardour to import"  # the stage while the hook has the drop
@@ -71,21 +72,6 @@ def new_track_names(session: Session, roles: list[str]) -> list[str]:
         names.add(name.lower())
         out.append(name)
     return out
-
-
-def unique_track_name(session: Session, name: str) -> str:
-    taken = {t.name.lower() for t in session.tracks} | {b.name.lower() for b in session.busses}
-    n, out = 2, name
-    while out.lower() in taken:
-        out, n = f"{name} {n}", n + 1
-    return out
-
-
-def soundfont_path() -> Path:
-    """The SoundFont the arranger rendered with (the MIDI track's synth loads the same one)."""
-    from bridge.audio.synth import soundfont_path as arranger_soundfont
-
-    return arranger_soundfont()
 
 
 def keep_takes(session_folder: Path, job_id: str, stems: list[dict], sources: list[list[str]]) -> None:
@@ -133,69 +119,37 @@ class Deliverer:
     async def to_closed_session(self, job: Any, stems: list[dict]) -> dict:
         """Write the stems into the session XML: a new take on the track, or new tracks."""
 
-        def stage() -> tuple[SessionEditor, dict]:
-            s = read_session(job.session)
-            ed = SessionEditor(s, allow_missing_sources=True)
-            placed: dict[str, Any] = {"method": "session", "tracks": []}
-
-            def where(st: dict) -> dict:  # the same fields as a delivery through Ardour's hook
-                start = int(st["start"])
-                first, last = s.tempo_map.bars_spanning(start, start + int(sf.info(st["wav"]).frames))
-                return {"role": st["role"], "position": start, "bars": [first, last]}
-
-            # the job id in the file name: the take's recipe is found again by it (bridge.ardour.takes)
-            if job.kind == "regenerate":
-                st = stems[0]
-                take = next_take_name(job.track, {p.name for p in s.playlists.values()})
-                pl = ed.add_take(job.track, [Clip(Path(st["wav"]), st["start"], file_stem=f"{take}-{job.id[:8]}")])
-                placed["tracks"].append({"track": job.track, "take": take, "playlist": pl, **where(st),
-                                         **changed_bars(job)})
-            else:
-                deliver = (job.request or {}).get("deliver", "audio")
-                names = new_track_names(s, [st["role"] for st in stems])
-                for st, name in zip(stems, names, strict=True):
-                    if deliver in ("audio", "both"):
-                        ed.add_audio_track(name, [Clip(Path(st["wav"]), st["start"],
-                                                       file_stem=f"{name}-{job.id[:8]}")], role=st["role"])
-                        placed["tracks"].append({"track": ed.result.names.get(name, name),
-                                                 "take": first_playlist_name(name, ed.major), **where(st)})
-                    if deliver in ("midi", "both"):
-                        if not st.get("mid"):
-                            raise InvalidInput(f"the engine wrote no notes for {st['role']}: deliver audio")
-                        midi_name = name if deliver == "midi" else unique_track_name(s, f"{name} MIDI")
-                        sf2 = st.get("metadata", {}).get("soundfont") or soundfont_path()
-                        ed.add_midi_track(midi_name, Path(st["mid"]), int(st["start"]), Path(sf2),
-                                          role=st["role"] if deliver == "midi" else None)
-                        placed["tracks"].append({"track": ed.result.names.get(midi_name, midi_name), "kind": "midi",
-                                                 "take": first_playlist_name(midi_name, ed.major), **where(st)})
-            return ed, placed
+        def stage() -> tuple[SessionEditor, dict, list[list[str]]]:
+            ed = SessionEditor(read_session(job.session), allow_missing_sources=True)
+            where = placement.place(ed, job, stems, changed_bars(job))
+            return ed, {"method": "session", "tracks": where.tracks}, where.sources
 
         loop = asyncio.get_running_loop()
 
         def announce(stage_name: str, files: list[str]) -> None:  # from the writing thread, in order
             asyncio.run_coroutine_threadsafe(self._stage(job.id, stage_name, files), loop).result()
 
-        def write() -> tuple[Any, dict, list[str]]:
+        def write() -> tuple[Any, dict, list[str], list[list[str]]]:
             # read, plan and commit under the session lock, so other bridge processes wait their turn;
             # a change by anything else in between (an Ardour save) means reading again: the take
             # is planned anew on the session as it now is (its next free take name, its new tracks)
             for attempt in range(EDIT_ATTEMPTS):
                 with session_lock(Path(job.session).parent):
-                    ed, placed = stage()
+                    ed, placed, sources = stage()
                     targets = [str(p) for p in ed.planned_files]
                     announce("writing the session", targets)
                     try:
-                        return ed.commit(), placed, targets
+                        return ed.commit(), placed, targets, sources
                     except SessionChangedOnDisk:
                         if attempt == EDIT_ATTEMPTS - 1:
                             raise
                 time.sleep(0.05 * (attempt + 1))
             raise AssertionError("unreachable")
 
-        result, placed, targets = await asyncio.to_thread(write)
+        result, placed, targets, sources = await asyncio.to_thread(write)
         await self._stage(job.id, "committed", targets)  # from here on, the session holds the stems
         placed["files"] = [str(p) for p in result.created]
-        await self._keep(Path(job.session).parent, job.id, stems, [[Path(f).name] for f in targets], placed)
+        await self._keep(Path(job.session).parent, job.id, stems, sources, placed)
         return placed
 
     async def _keep(self, folder: Path, job_id: str, stems: list[dict], sources: list[list[str]],

@@ -302,12 +302,11 @@ class BridgeService:
     def _check_deliver(self, req: dict, file: str | None) -> None:
         """What a part may become, refused before any work: MIDI needs an engine that writes notes, and
         (for now) a session Ardour does not have open."""
-        from bridge.core.config import DELIVER
+        from bridge.core.placement import kinds
         from bridge.core.sessions import is_open_in_ardour
 
         deliver = req["deliver"]
-        if deliver not in DELIVER:
-            raise InvalidInput(f"deliver must be one of {', '.join(DELIVER)}")
+        kinds(deliver)  # one of audio, midi, both
         if deliver == "audio":
             return
         if req["engine"] == "musicgen":
@@ -319,14 +318,16 @@ class BridgeService:
 
     async def regenerate(self, session: str, track: str, *, bars: tuple[int, int] | str | None = None,
                          prompt: str = "", seed: int = 0, loyalty: float = 0.5, engine: str | None = None,
-                         extend: bool = False, request: str | None = None, **controls: Any) -> dict:
-        """A new take for one (unlocked) track, optionally only for bars A-B of it. ``request``: the Ardour
-        action's request id; the job's steps are also shown in Ardour."""
+                         extend: bool = False, request: str | None = None, deliver: str | None = None,
+                         **controls: Any) -> dict:
+        """A new take for one (unlocked) track, optionally only for bars A-B of it. ``deliver``: the kinds
+        of take (default: the track's own; ``both`` also gives its audio/MIDI partner track a take).
+        ``request``: the Ardour action's request id; the job's steps are also shown in Ardour."""
         span = f", bars {bars}" if isinstance(bars, str) and bars else (
             f", bars {bars[0]}-{bars[1]}" if isinstance(bars, tuple) and len(bars) == 2 else "")
         ticket = self._ticket(session, request, f"Resonant: regenerate {track}{span}")
         return await self._noticed(ticket, lambda: self._regenerate(session, track, bars, prompt, seed, loyalty, engine,
-                                                                    extend, controls))
+                                                                    extend, {**controls, "deliver": deliver}))
 
     async def _regenerate(self, session: str, track: str, bars: tuple[int, int] | str | None, prompt: str, seed: int,
                           loyalty: float, engine: str | None, extend: bool, controls: dict[str, Any]) -> dict:
@@ -339,14 +340,14 @@ class BridgeService:
         t = s.track(track)
         if t.locked:
             raise InvalidInput(f"track {t.name!r} is locked; unlock it to regenerate it")
-        if t.kind != "audio":
-            raise InvalidInput(f"track {t.name!r} is a MIDI track; the bridge regenerates audio tracks")
         role = t.role if t.role in GENERATED else None
         if role is None:
             raise InvalidInput(f"track {t.name!r} has role {t.role!r}; give it one of {', '.join(GENERATED)}")
+        deliver = controls.pop("deliver", None) or ("midi" if t.kind == "midi" else "audio")
         req = {"roles": [role], "prompt": prompt, "seed": seed, "loyalty": loyalty,
-               "engine": engine or self.config.default_engine,
+               "engine": engine or self.config.default_engine, "deliver": deliver,
                **{k: v for k, v in controls.items() if v is not None}}  # unset: the style decides
+        self._check_deliver(req, str(file))
         if bars is not None:
             a, b = bars
             if not (isinstance(a, int) and isinstance(b, int)) or a < 1 or b < a:

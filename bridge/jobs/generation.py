@@ -36,6 +36,13 @@ def previous_take(session, track_name: str) -> tuple[PreviousTake, int, int]:
 
         raise InvalidInput(f"track {track.name!r} has no regions to regenerate")
     start, end = min(r.position for r in regions), max(r.end for r in regions)
+    names = [session.sources[sid].name for r in sorted(regions, key=lambda r: r.position) for sid in r.source_ids
+             if sid in session.sources]
+    recipe, midi = takes.recall(session.folder, names, track.role)
+    tm = session.tempo_map
+    first_bar, last_bar = tm.bars_spanning(start, end)
+    if track.kind == "midi":
+        return _previous_midi_take(session, track, start, end, recipe), first_bar, last_bar
     cache = SourceCache()
     try:
         audio = render_playlist(session, track, start, end, max(1, track.n_inputs), cache)
@@ -43,12 +50,26 @@ def previous_take(session, track_name: str) -> tuple[PreviousTake, int, int]:
         cache.close()
     audio = np.repeat(audio, 2, axis=0) if audio.shape[0] == 1 else audio[:2]
     # the take's recipe and notes, by the names of its sources (bridge.ardour.takes)
-    names = [session.sources[sid].name for r in sorted(regions, key=lambda r: r.position) for sid in r.source_ids
-             if sid in session.sources]
-    recipe, midi = takes.recall(session.folder, names, track.role)
-    tm = session.tempo_map
-    first_bar, last_bar = tm.bars_spanning(start, end)
     return PreviousTake(audio.T.astype(np.float32), start, midi, recipe), first_bar, last_bar
+
+
+def _previous_midi_take(session, track, start: int, end: int, recipe: dict | None) -> PreviousTake:
+    """A MIDI track's take as its notes are now in the session (the user's edits included, not the
+    notes the bridge once wrote), heard through the synth the arranger renders with."""
+    from bridge.audio.midi import track_notes
+    from bridge.audio.synth import musical_smf, render_notes
+    from bridge.music.parts import NoteEvent
+
+    tm = session.tempo_map
+    q0 = tm.quarters_at_samples(start)
+    notes = [NoteEvent(n.start_quarters - q0, n.end_quarters - n.start_quarters, n.pitch, n.velocity)
+             for n in track_notes(session, track)]
+    drums = track.role == "drums"
+    program = (recipe or {}).get("program")
+    program = program if isinstance(program, int) and 0 <= program < 128 else 0
+    smf = musical_smf(notes, program, drums, tm, q0, track.name)
+    audio = render_notes(notes, program, drums, tm, q0, end - start)
+    return PreviousTake(audio.astype(np.float32), start, smf, recipe)
 
 
 def run_generation(spec: dict[str, Any], progress: Progress) -> list[dict[str, Any]]:
