@@ -3,7 +3,7 @@ what it is, its unit, and what 0 and 1 mean where a value is a 0..1 control."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -33,6 +33,16 @@ BarRange = Annotated[str, Field(pattern=r"^\d{1,5}-\d{1,5}$",
                                 description='Bars "A-B", both included, counted from 1, e.g. "9-16"')]
 Extend = Annotated[bool, Field(description="Allow bars past the end of the song: the session grows to cover them."
                                          " Without it, such bars are refused with the song's length.")]
+Deliver = Literal["audio", "midi", "both"]
+NewDeliver = Annotated[Deliver, Field(description=(
+    "What each part becomes: audio = an audio track (the default unless the daemon's config says otherwise);"
+    " midi = a MIDI track whose notes the user can edit, playing through Ardour's ACE Fluid Synth with the"
+    " SoundFont the part was rendered with; both = the two (Bass and Bass MIDI). MIDI needs the arranger"
+    " engine"))]
+TakeDeliver = Annotated[Deliver, Field(description=(
+    "What kind of take: unset = the track's own (an audio take on an audio track, a MIDI take on a MIDI"
+    " track); both = also a take of the same notes on its partner track (Bass <-> Bass MIDI), made when"
+    " missing; the other kind alone goes to the partner only. MIDI needs the arranger engine"))]
 EngineName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$",
                                   description="arranger or musicgen (or another installed engine); unset = the"
                                               " daemon's default")]

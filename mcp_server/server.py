@@ -11,7 +11,7 @@ import asyncio
 import functools
 import json
 import secrets
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from urllib.parse import unquote
 
 from mcp.server import MCPServer
@@ -41,6 +41,7 @@ from mcp_server.models import (
     JobInfo,
     Locked,
     Loyalty,
+    NewDeliver,
     PreviewInfo,
     Prompt,
     Seed,
@@ -48,6 +49,7 @@ from mcp_server.models import (
     SessionPath,
     StemInfo,
     Swing,
+    TakeDeliver,
     TakesInfo,
     Temperature,
     TrackInfo,
@@ -263,12 +265,7 @@ def build_server(service, token: str | None = None, url: str | None = None) -> M
                        complexity: Complexity | None = None,
                        swing: Swing | None = None, engine: EngineName | None = None, wait_seconds: Wait = 20.0,
                        extend: Extend = False,
-                       deliver: Annotated[Literal["audio", "midi", "both"], Field(description=(
-                           "What each part becomes: audio = an audio track (the default unless the daemon's"
-                           " config says otherwise); midi = a MIDI track whose notes the user can edit, playing"
-                           " through Ardour's ACE Fluid Synth with the SoundFont the part was rendered with;"
-                           " both = the two. MIDI needs the arranger engine and a session that is not open in"
-                           " Ardour"))] | None = None,
+                       deliver: NewDeliver | None = None,
                        ctx: Context | None = None) -> JobInfo:
         """Write new parts for the given roles over a bar range, fitting the session's locked tracks (tempo,
         key, chords, groove), and add them to the session as new tracks. The prompt can name a style (techno,
@@ -293,11 +290,13 @@ def build_server(service, token: str | None = None, url: str | None = None) -> M
                          bars: BarRange | None = None, prompt: Prompt = "",
                          seed: Seed = 0, loyalty: Loyalty = 0.5,
                          engine: EngineName | None = None, wait_seconds: Wait = 20.0, extend: Extend = False,
-                         ctx: Context | None = None) -> JobInfo:
+                         deliver: TakeDeliver | None = None, ctx: Context | None = None) -> JobInfo:
         """Write a new take of one unlocked track (or only bars A-B of it, joined smoothly to the rest). The old
-        take stays in the session: use takes to list and choose. loyalty 1 keeps close to the old notes."""
+        take stays in the session: use takes to list and choose. loyalty 1 keeps close to the old notes. A MIDI
+        track gets a MIDI take from the notes it plays now (the user's edits included); notes outside the bars
+        stay exactly as they were."""
         j = await service.regenerate(session, track, bars=parse_bar_range(bars), prompt=prompt, seed=seed,
-                                     loyalty=loyalty, engine=engine, extend=extend)
+                                     loyalty=loyalty, engine=engine, extend=extend, deliver=deliver)
         return _job(await wait_for(j["id"], wait_seconds, ctx))
 
     @mcp.tool()

@@ -240,8 +240,8 @@ def test_extension_continues_the_take() -> None:
     # with full loyalty the new bars repeat the previous phrase's notes (the take's MIDI is the whole take)
     notes = midi_notes(ext.midi)
     assert [(s, p) for s, _, p in notes if s < 16 - 0.06] == [(s, p) for s, _, p in midi_notes(first.midi)]
-    assert [(round(s - 16, 6), p) for s, _, p in notes if s >= 16 - 0.06] == [
-        (round(s, 6), p) for s, _, p in midi_notes(first.midi)]
+    assert [(round((s - 16) * 1920), p) for s, _, p in notes if s >= 16 - 0.06] == [  # in ticks (1920 PPQ)
+        (round(s * 1920), p) for s, _, p in midi_notes(first.midi)]
 
 
 def test_user_soundfont_is_used_and_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

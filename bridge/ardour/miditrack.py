@@ -133,3 +133,23 @@ def playlist(new_id, name: str, source_name: str, data: bytes, start_q: float, e
         "layering-index": "0", "opaque": "1", "muted": "0", "id": new_id(), "source-0": sid,
         "master-source-0": sid, "channels": "1"})
     return source, pl
+
+
+def route_template(major: int, name: str, master_name: str, colour: int, soundfont: Path, state_root: Path,
+                   version: int, new_id) -> tuple[bytes, dict[str, bytes]]:
+    """A route template for an open session (``Session:new_route_from_template`` in the hook): the
+    track as :func:`clone` makes it, its synth's state kept under ``state_root`` (absolute). Ardour
+    reads a template's plugin state from ``<template-dir>/<processor id in the XML>/<state-dir>`` and
+    then gives everything new ids; the state goes into the session with its next save. Returns the
+    template's XML and the state files, by their paths relative to ``state_root``."""
+    route, synth_id, state_dir = clone(major, new_id, name, new_id(), master_name, 0, colour)
+    route.set("version", str(version))
+    info = route.find("PresentationInfo")
+    if info is not None:  # Ardour orders the new route itself (the hook asks for the end)
+        info.attrib.pop("order", None)
+    lv2 = next(p for p in route.iter("Processor") if p.get("unique-id") == SYNTH_URI).find("lv2")
+    lv2.set("template-dir", str(state_root))
+    lv2.set("state-dir", state_dir)
+    files = {f"{synth_id}/{state_dir}/{f}": body for f, body in synth_state(soundfont).items()}
+    xml = etree.tostring(route, xml_declaration=True, encoding="UTF-8")
+    return xml, files

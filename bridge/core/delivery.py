@@ -18,18 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import soundfile as sf
-
 from bridge.ardour import SessionEditor, read_session, takes
 from bridge.ardour.files import session_lock
 from bridge.ardour.live import inbox
-from bridge.ardour.model import Session
-from bridge.ardour.names import first_playlist_name, session_major
-from bridge.ardour.writer import next_take_name
 from bridge.core import placement
 from bridge.core.sessions import EDIT_ATTEMPTS, is_open_in_ardour
 from bridge.errors import BridgeError, SessionChangedOnDisk
-from bridge.roles import COLOURS, TRACK_NAMES
 
 WAITING_FOR_ARDOUR = "waiting for Ardour to import"  # the stage while the hook has the drop
 
@@ -57,21 +51,6 @@ def changed_bars(job: Any) -> dict[str, list[int]]:
     if job.kind != "regenerate" or not req.get("first_bar") or not req.get("bars"):
         return {}
     return {"changed_bars": [int(req["first_bar"]), int(req["first_bar"]) + int(req["bars"]) - 1]}
-
-
-def new_track_names(session: Session, roles: list[str]) -> list[str]:
-    """Track names for new stems: ``Bass``, or ``Bass 2`` when the session has a Bass already."""
-    names = {t.name.lower() for t in session.tracks} | {b.name.lower() for b in session.busses}
-    out = []
-    for role in roles:
-        base = TRACK_NAMES[role]
-        name, n = base, 1
-        while name.lower() in names:
-            n += 1
-            name = f"{base} {n}"
-        names.add(name.lower())
-        out.append(name)
-    return out
 
 
 def keep_takes(session_folder: Path, job_id: str, stems: list[dict], sources: list[list[str]]) -> None:
@@ -164,37 +143,18 @@ class Deliverer:
                 f"the takes are in the session, but their recipes could not be kept ({type(e).__name__}: {e});"
                 " a later regeneration of them starts from their audio only")
 
-    def plan_drops(self, session: Session, job: Any, stems: list[dict]) -> list[inbox.Drop]:
-        tm = session.tempo_map
-        drops = []
-        if job.kind == "regenerate":
-            names, new = [session.track(job.track).name], False
-        else:
-            names, new = new_track_names(session, [st["role"] for st in stems]), True
-        major = session_major(session)
-        taken = {p.name for p in session.playlists.values()}
-        for st, name in zip(stems, names, strict=True):
-            info = sf.info(st["wav"])
-            end = st["start"] + info.frames
-            first_bar, last_bar = tm.bars_spanning(int(st["start"]), end)
-            take = first_playlist_name(name, major) if new else next_take_name(name, taken)
-            drops.append(inbox.Drop(track=name, role=st["role"], file="", position=int(st["start"]),
-                                    first_bar=first_bar, last_bar=last_bar, take=take, new_track=new,
-                                    channels=info.channels, frames=info.frames,
-                                    color=COLOURS.get(st["role"], 0) if new else 0))
-        return drops
-
     async def to_open_session(self, job: Any, stems: list[dict]) -> dict:
         """Post the stems to the session's inbox and wait for Ardour's hook to import them."""
         session = await asyncio.to_thread(read_session, job.session)
         folder = session.folder
-        drops = self.plan_drops(session, job, stems)
+        plan = placement.plan_drops(session, job, stems)
+        drops = plan.drops
         ev = self._acks[job.id] = asyncio.Event()
         t0 = time.monotonic()
         try:
             manifest = await asyncio.to_thread(
-                inbox.post, folder, job.id, job.kind, list(zip([Path(s["wav"]) for s in stems], drops, strict=True)),
-                self.reply_address())
+                inbox.post, folder, job.id, job.kind, list(zip(plan.files, drops, strict=True)),
+                self.reply_address(), plan.extra)
             await self._stage(job.id, WAITING_FOR_ARDOUR, [])
             ack = None
             while time.monotonic() - t0 < self.ack_timeout_s:
@@ -235,9 +195,11 @@ class Deliverer:
         result = {"method": "ardour", "seconds": round(time.monotonic() - t0, 3), "detail": ack["detail"],
                   "tracks": [{"track": placed.get(i, {}).get("track") or d.track, "role": d.role,
                               "take": placed.get(i, {}).get("take") or d.take, "position": d.position,
+                              **({"kind": "midi"} if d.kind == "midi" else {}),
                               "bars": [d.first_bar, d.last_bar], **changed_bars(job)} for i, d in enumerate(drops)]}
-        await self._keep(folder, job.id, stems,
-                         [[Path(d.file).name, placed.get(i, {}).get("source", "")] for i, d in enumerate(drops)],
-                         result)
+        sources: list[list[str]] = [[] for _ in stems]
+        for i, d in enumerate(drops):
+            sources[plan.stem_of[i]] += [Path(d.file).name, placed.get(i, {}).get("source", "")]
+        await self._keep(folder, job.id, stems, sources, result)
         await asyncio.to_thread(inbox.withdraw, folder, job.id)
         return result

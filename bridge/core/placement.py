@@ -15,14 +15,31 @@ from typing import Any
 
 import soundfile as sf
 
-from bridge.ardour import Clip, SessionEditor
+from bridge.ardour import Clip, SessionEditor, miditrack
+from bridge.ardour.live import inbox
 from bridge.ardour.model import Session, Track
-from bridge.ardour.names import first_playlist_name
+from bridge.ardour.names import file_stem_for, first_playlist_name, session_major
 from bridge.ardour.writer import next_take_name
 from bridge.core.config import DELIVER
 from bridge.errors import InvalidInput, UnknownTrack
+from bridge.roles import COLOURS, TRACK_NAMES
 
 MIDI_SUFFIX = " MIDI"
+
+
+def new_track_names(session: Session, roles: list[str]) -> list[str]:
+    """Track names for new stems: ``Bass``, or ``Bass 2`` when the session has a Bass already."""
+    names = {t.name.lower() for t in session.tracks} | {b.name.lower() for b in session.busses}
+    out = []
+    for role in roles:
+        base = TRACK_NAMES[role]
+        name, n = base, 1
+        while name.lower() in names:
+            n += 1
+            name = f"{base} {n}"
+        names.add(name.lower())
+        out.append(name)
+    return out
 
 
 def kinds(deliver: str) -> list[str]:
@@ -76,8 +93,7 @@ class Placement:
 def place(ed: SessionEditor, job: Any, stems: list[dict], extra: dict[str, Any]) -> Placement:
     """Stage every stem into ``ed`` (nothing is written before ``ed.commit()``)."""
     s = ed.session
-    deliver = (job.request or {}).get("deliver") or ("midi" if job.kind == "regenerate"
-                                                       and s.track(job.track).kind == "midi" else "audio")
+    deliver = _deliver(s, job)
     out = Placement()
     taken = {p.name for p in s.playlists.values()}
 
@@ -113,6 +129,58 @@ def place(ed: SessionEditor, job: Any, stems: list[dict], extra: dict[str, Any])
     return out
 
 
+def _deliver(s: Session, job: Any) -> str:
+    return (job.request or {}).get("deliver") or ("midi" if job.kind == "regenerate"
+                                                  and s.track(job.track).kind == "midi" else "audio")
+
+
+@dataclass
+class Drops:
+    """An open session's delivery as the hook takes it: the drops, the file each one imports, and more
+    files for them (a new MIDI track's route template and its synth's state) by path in the job's folder."""
+
+    drops: list[inbox.Drop] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+    extra: dict[str, bytes] = field(default_factory=dict)
+    stem_of: list[int] = field(default_factory=list)  # each drop's stem (both: two drops a stem)
+
+
+def plan_drops(s: Session, job: Any, stems: list[dict]) -> Drops:
+    """What the hook is asked to make: per stem and kind, a new track or a new take, as in ``place``."""
+    tm = s.tempo_map
+    major = session_major(s)
+    taken = {p.name for p in s.playlists.values()}
+    folder = inbox.drop_folder(s.folder, job.id)
+    out = Drops()
+    ids = iter(range(1_000_000_000, 2_000_000_000))  # the template's own ids: Ardour gives the track new ones
+    for n, (st, name) in enumerate(zip(stems, _names(s, job, stems), strict=True)):
+        first_bar, last_bar = tm.bars_spanning(int(st["start"]), _end(st))
+        for kind in kinds(_deliver(s, job)):
+            if kind == "midi" and not st.get("mid"):
+                raise InvalidInput(f"the engine wrote no notes for {st['role']}: deliver audio")
+            target, new = _target(s, job, name, kind, _deliver(s, job))
+            take = first_playlist_name(target, major) if new else next_take_name(target, taken)
+            taken.add(take)
+            info = sf.info(st["wav"])
+            drop = inbox.Drop(track=target, role=st["role"], file="", position=int(st["start"]),
+                              first_bar=first_bar, last_bar=last_bar, take=take, new_track=new,
+                              channels=info.channels if kind == "audio" else 1, frames=info.frames,
+                              color=COLOURS.get(st["role"], 0) if new else 0, kind=kind)
+            if kind == "midi" and new:
+                master = s.master
+                base = f"{file_stem_for(target)}-{len(out.drops) + 1}"
+                xml, state = miditrack.route_template(major, target, master.name if master else "Master",
+                                                      COLOURS.get(st["role"], 0), soundfont_of(st), folder / base,
+                                                      s.version, lambda: str(next(ids)))
+                out.extra[f"{base}.template"] = xml
+                out.extra.update({f"{base}/{rel}": body for rel, body in state.items()})
+                drop.template = str(folder / f"{base}.template")
+            out.drops.append(drop)
+            out.stem_of.append(n)
+            out.files.append(Path(st["mid"] if kind == "midi" else st["wav"]))
+    return out
+
+
 def _end(st: dict) -> int:
     frames = st.get("frames")
     return int(st["start"]) + int(frames if frames is not None else sf.info(st["wav"]).frames)
@@ -121,8 +189,6 @@ def _end(st: dict) -> int:
 def _names(s: Session, job: Any, stems: list[dict]) -> list[str]:
     if job.kind == "regenerate":
         return [s.track(job.track).name]
-    from bridge.core.delivery import new_track_names
-
     return new_track_names(s, [st["role"] for st in stems])
 
 

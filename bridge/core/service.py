@@ -300,10 +300,8 @@ class BridgeService:
         return await (await self._start_jobs()).queue("generate", file, None, req)
 
     def _check_deliver(self, req: dict, file: str | None) -> None:
-        """What a part may become, refused before any work: MIDI needs an engine that writes notes, and
-        (for now) a session Ardour does not have open."""
+        """What a part may become, refused before any work: MIDI needs an engine that writes notes."""
         from bridge.core.placement import kinds
-        from bridge.core.sessions import is_open_in_ardour
 
         deliver = req["deliver"]
         kinds(deliver)  # one of audio, midi, both
@@ -311,10 +309,7 @@ class BridgeService:
             return
         if req["engine"] == "musicgen":
             raise InvalidInput("the musicgen engine makes audio only, no notes: deliver audio, or use the arranger"
-                               " engine for MIDI tracks")
-        if file and is_open_in_ardour(Path(file)):
-            raise InvalidInput("MIDI tracks go into a closed session so far: close it in Ardour (save first), or"
-                               " deliver audio")
+                               " engine for MIDI tracks and takes")
 
     async def regenerate(self, session: str, track: str, *, bars: tuple[int, int] | str | None = None,
                          prompt: str = "", seed: int = 0, loyalty: float = 0.5, engine: str | None = None,

@@ -109,8 +109,8 @@ class OscServer(asyncio.DatagramProtocol):
                                                  "path track [request] -> track role locked"),
             "/resonant/generate": Route("ss|siiiiss", self.generate,
                                         "path roles [prompt bars first_bar seed extend request deliver] -> job id"),
-            "/resonant/regenerate": Route("ss|ssiis", self.regenerate,
-                                          "path track [bars prompt seed extend request] -> job id"),
+            "/resonant/regenerate": Route("ss|ssiiss", self.regenerate,
+                                          "path track [bars prompt seed extend request deliver] -> job id"),
             "/resonant/job/status": Route("s", self.job_status, "job -> job status progress stage error"),
             "/resonant/job/cancel": Route("s", self.job_cancel, "job -> job status"),
             "/resonant/jobs": Route("|s", self.jobs, "[path] -> one message per job, then end"),
@@ -267,9 +267,9 @@ class OscServer(asyncio.DatagramProtocol):
         return [("/resonant/generate", [job["id"]])]
 
     async def regenerate(self, addr: Addr, path: str, track: str, bars: str = "", prompt: str = "",
-                         seed: int = 0, extend: int = 0, request: str = "") -> list[Reply]:
+                         seed: int = 0, extend: int = 0, request: str = "", deliver: str = "") -> list[Reply]:
         job = await self.service.regenerate(path, track, bars=bars, prompt=prompt, seed=seed,
-                                            extend=bool(extend), request=request or None)
+                                            extend=bool(extend), request=request or None, deliver=deliver or None)
         return [("/resonant/regenerate", [job["id"]])]
 
     async def job_status(self, addr: Addr, job_id: str) -> list[Reply]:

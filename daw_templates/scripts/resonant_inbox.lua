@@ -3,9 +3,9 @@ ardour {
 	name        = "Resonant: import delivered stems",
 	author      = "Resonant bridge",
 	description = [[Imports the stems the Resonant daemon delivers while this session is open:
-every 100 ms it reads the session's .resonant/inbox/index, imports each manifest's WAV files into
-the named track at the given sample position (as a new playlist take, or on a new track, in its
-role's colour), and acknowledges with an ack file and an OSC message to the daemon. It also shows
+every 100 ms it reads the session's .resonant/inbox/index, imports each manifest's WAV and MIDI files
+into the named track at the given sample position (as a new playlist take, or on a new track, in its
+role's colour; a new MIDI track plays through ACE Fluid Synth with the part's SoundFont), and acknowledges with an ack file and an OSC message to the daemon. It also shows
 how a request made with a Resonant button ended when the button stopped watching it (.resonant/notices),
 and which tracks are locked (the "Locked" group tab).
 Needs Lua's io and os, i.e. Preferences > General > "Sandbox all Lua scripts" off (Ardour's default).]],
@@ -119,14 +119,23 @@ function factory (params)
 
 	-- one stem: make the track or a new take on it, then import the file at its position; returns
 	-- what Ardour really made (it renames: a '"' in a track name becomes '_' in Ardour 8 and 9, and the
-	-- first playlist of a new track is "Name" in 7 and "Name.1" in 8 and 9)
+	-- first playlist of a new track is "Name" in 7 and "Name.1" in 8 and 9). A MIDI drop's new track comes
+	-- from the route template the daemon wrote beside it: ACE Fluid Synth with the part's SoundFont
 	local function import_drop (d)
 		local track
+		local midi = d.kind == "midi"
 		if d.new_track then
-			local tl = Session:new_audio_track (math.max (1, d.channels), 2, no_group (), 1, d.track,
-				ARDOUR.PresentationInfo.max_order, ARDOUR.TrackMode.Normal, true)
-			for t in tl:iter () do track = t end
-			if not track then return nil, "could not make track " .. d.track end
+			if midi then
+				local rl = Session:new_route_from_template (1, ARDOUR.PresentationInfo.max_order, d.template, d.track,
+					ARDOUR.PlaylistDisposition.NewPlaylist)
+				for r in rl:iter () do track = r:to_track () end
+				if not track or track:isnil () then return nil, "could not make MIDI track " .. d.track end
+			else
+				local tl = Session:new_audio_track (math.max (1, d.channels), 2, no_group (), 1, d.track,
+					ARDOUR.PresentationInfo.max_order, ARDOUR.TrackMode.Normal, true)
+				for t in tl:iter () do track = t end
+				if not track then return nil, "could not make track " .. d.track end
+			end
 			if type (d.color) == "number" and d.color ~= 0 then
 				track:presentation_info_ptr ():set_color (d.color) -- the role's colour
 			end
@@ -136,7 +145,10 @@ function factory (params)
 				return nil, "no track named " .. d.track
 			end
 			track = route:to_track ()
-			track:use_new_playlist (ARDOUR.DataType ("audio"))
+			if midi ~= not track:to_midi_track ():isnil () then
+				return nil, d.track .. (midi and " is an audio track, not a MIDI track" or " is a MIDI track, not an audio track")
+			end
+			track:use_new_playlist (ARDOUR.DataType (midi and "midi" or "audio"))
 			track:playlist ():set_name (d.take)
 		end
 		local before = track:playlist ():region_list ():size ()

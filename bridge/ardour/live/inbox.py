@@ -7,6 +7,9 @@ inside Ardour (``daw_templates/scripts/resonant_inbox.lua``) imports them and ac
 Layout, all written atomically (write to a temporary name, then rename):
 
 - ``<job>/*.wav``        the stems, at the session rate, named so that Ardour's copy keeps the name
+- ``<job>/*.mid``        the parts as MIDI (deliver midi/both), for MIDI tracks and takes
+- ``<job>/*.template``   a new MIDI track as a route template (its synth's state beside it), which the
+                         hook makes with ``Session:new_route_from_template`` before importing the notes
 - ``<job>.json``         the manifest: job id, and per stem the track, role, position in samples and
                          bars, the file, the take (playlist) name, whether to make the track
 - ``index``              the ids of manifests waiting, one per line: the hook reads this small file on
@@ -52,6 +55,8 @@ class Drop:
     channels: int
     frames: int
     color: int = 0  # a new track's colour (RGBA) by its role; 0 = Ardour's choice
+    kind: str = "audio"  # "midi": a MIDI file onto a MIDI track
+    template: str = ""  # a new MIDI track: its route template (absolute path inside the inbox)
 
 
 def inbox_of(session_folder: Path) -> Path:
@@ -71,20 +76,32 @@ def waiting(inbox: Path) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
+def drop_folder(session_folder: Path, job_id: str) -> Path:
+    """Where a job's files wait, as an absolute path without symlinks (what Ardour is given)."""
+    return Path(os.path.realpath(inbox_of(session_folder))) / job_id
+
+
 def post(session_folder: Path, job_id: str, kind: str, stems: list[tuple[Path, Drop]],
-         reply: str | None) -> Path:
+         reply: str | None, files: dict[str, bytes] | None = None) -> Path:
     """Copy the stems into the inbox and publish the manifest; returns the manifest's path.
 
-    ``stems`` pairs each rendered WAV with where it goes (``Drop.file`` is filled in here). The
-    manifest appears last, and the index after it, so the hook never sees a half-written drop.
+    ``stems`` pairs each rendered file (WAV, or MIDI for a MIDI drop) with where it goes (``Drop.file``
+    is filled in here); ``files``: more files for the drops (route templates, plugin state), by their
+    paths inside the job's folder. The manifest appears last, and the index after it, so the hook
+    never sees a half-written drop.
     """
     inbox = inbox_of(session_folder)
     folder = inbox / job_id
+    for rel, body in (files or {}).items():
+        if Path(rel).is_absolute() or ".." in Path(rel).parts:
+            raise UnsafePath(f"{rel}: a drop's file must stay inside its folder")
+        atomic_write(folder / rel, body, within=session_folder, mode=0o644)
     drops = []
-    for wav, drop in stems:
+    for src, drop in stems:
         # job id in the name: Ardour copies the file under this name, and it must not collide
-        target = folder / f"{file_stem_for(drop.take)}-{job_id[:8]}.wav"
-        atomic_write(target, Path(wav).read_bytes(), within=session_folder, mode=0o644)
+        ext = ".mid" if drop.kind == "midi" else ".wav"
+        target = folder / f"{file_stem_for(drop.take)}-{job_id[:8]}{ext}"
+        atomic_write(target, Path(src).read_bytes(), within=session_folder, mode=0o644)
         drop.file = str(Path(os.path.realpath(folder)) / target.name)
         drops.append(asdict(drop))
     manifest: dict[str, Any] = {"version": MANIFEST_VERSION, "job": job_id, "kind": kind,

@@ -42,7 +42,7 @@ async def _job(args: argparse.Namespace, start) -> dict:
 async def _regenerate(args: argparse.Namespace) -> dict:
     return await _job(args, lambda service: service.regenerate(
         args.path, args.track, bars=parse_bar_range(args.bars or ""), prompt=args.prompt, seed=args.seed,
-        loyalty=args.loyalty, extend=args.extend))
+        loyalty=args.loyalty, extend=args.extend, deliver=args.deliver))
 
 
 _HOW = {"session": "written into the session file (the session is closed)",
@@ -126,6 +126,9 @@ def add_parsers(sub, ards) -> None:
     rg.add_argument("--loyalty", type=float, default=0.5, help="0-1: how close to stay to the current take")
     rg.add_argument("--extend", action="store_true",
                     help="allow bars past the song's end (the session range grows); without it they are refused")
+    rg.add_argument("--deliver", choices=("audio", "midi", "both"), default=None,
+                    help="the kind of take: by default the track's own (audio, or MIDI on a MIDI track); both also"
+                         " gives its partner track (Bass <-> Bass MIDI) a take of the same notes, made if missing")
     rg.add_argument("--ack-timeout", type=float, default=None,
                     help="seconds to wait for Ardour to import (session open in Ardour)")
     rg.add_argument("--config", default=None)
