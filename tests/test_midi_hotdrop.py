@@ -169,6 +169,13 @@ def test_midi_parts_reach_an_open_session_through_the_hook(ardour: ArdourInstall
     worst = max(abs(x - y) for x, y in zip(a_on, b_on, strict=True)) / RATE * 1000
     figure(f"ardour{major} open session: MIDI take onsets vs the audio stem, worst (ms)", round(worst, 2), "<= 5")
     assert worst <= 5.0, (a_on, b_on)
+    # the synth plays at the gain the stem's render got; what is left is how fluidsynth and the bridge's
+    # renderer weigh velocity and each instrument (a few dB)
+    from bridge.audio.features import integrated_loudness
+
+    level = integrated_loudness(played, RATE) - integrated_loudness(audio, RATE)
+    figure(f"ardour{major} open session: MIDI take loudness minus the audio stem's (LU)", round(level, 2), "|x| <= 8")
+    assert abs(level) <= 8.0, level
     similarity = float(np.corrcoef(_spectrum(played), _spectrum(audio))[0, 1])
     figure(f"ardour{major} open session: MIDI take spectrum vs the audio stem (dB-spectrum correlation)",
            round(similarity, 3), ">= 0.8")

@@ -25,6 +25,7 @@ TEMPLATE_NAME = "Part"  # the name the maker gives the track
 SYNTH_URI = "urn:ardour:a-fluidsynth"
 # a dry synth, like the renders it stands beside (a-fluidsynth switches its reverb and chorus on)
 DRY = {"rev_enable": "0", "chorus_enable": "0"}
+LEVEL = (-80.0, 20.0)  # a-fluidsynth's "Output Level" port, dB
 TICKS = 1920  # Ardour's ticks per quarter note (Temporal::ticks_per_beat)
 
 _PREFIXES = """@prefix atom: <http://lv2plug.in/ns/ext/atom#> .
@@ -45,10 +46,12 @@ def template(major: int) -> etree._Element:
     return etree.parse(str(path), etree.XMLParser(resolve_entities=False, no_network=True)).getroot()
 
 
-def clone(major: int, new_id, name: str, playlist_id: str, master_name: str, order: int, colour: int
-          ) -> tuple[etree._Element, str, str]:
+def clone(major: int, new_id, name: str, playlist_id: str, master_name: str, order: int, colour: int,
+          level_db: float = 0.0) -> tuple[etree._Element, str, str]:
     """The template route renamed to ``name``, every id new (``new_id()`` gives one), playing
-    ``playlist_id``; returns it with the synth's processor id and its state folder's name."""
+    ``playlist_id``, the synth's output level at ``level_db`` (the gain the part's render got, so the
+    track plays about as loud as its audio stem); returns it with the synth's processor id and its
+    state folder's name."""
     route = copy.deepcopy(template(major))
     for el in route.iter():
         if el.get("id") is not None:
@@ -79,9 +82,10 @@ def clone(major: int, new_id, name: str, playlist_id: str, master_name: str, ord
     if synth is None or synth.find("lv2") is None:
         raise InvalidInput("the MIDI track template has no ACE Fluid Synth")
     lv2 = synth.find("lv2")
+    ports = {**DRY, "level": f"{max(LEVEL[0], min(LEVEL[1], float(level_db))):g}"}
     for port in lv2.iter("Port"):
-        if port.get("symbol") in DRY:
-            port.set("value", DRY[port.get("symbol")])
+        if port.get("symbol") in ports:
+            port.set("value", ports[port.get("symbol")])
     lv2.set("parameter-changed-since-last-preset", "0")
     return route, synth.get("id"), lv2.get("state-dir") or lv2.get("template-dir") or "state1"
 
@@ -136,13 +140,13 @@ def playlist(new_id, name: str, source_name: str, data: bytes, start_q: float, e
 
 
 def route_template(major: int, name: str, master_name: str, colour: int, soundfont: Path, state_root: Path,
-                   version: int, new_id) -> tuple[bytes, dict[str, bytes]]:
+                   version: int, new_id, level_db: float = 0.0) -> tuple[bytes, dict[str, bytes]]:
     """A route template for an open session (``Session:new_route_from_template`` in the hook): the
     track as :func:`clone` makes it, its synth's state kept under ``state_root`` (absolute). Ardour
     reads a template's plugin state from ``<template-dir>/<processor id in the XML>/<state-dir>`` and
     then gives everything new ids; the state goes into the session with its next save. Returns the
     template's XML and the state files, by their paths relative to ``state_root``."""
-    route, synth_id, state_dir = clone(major, new_id, name, new_id(), master_name, 0, colour)
+    route, synth_id, state_dir = clone(major, new_id, name, new_id(), master_name, 0, colour, level_db)
     route.set("version", str(version))
     info = route.find("PresentationInfo")
     if info is not None:  # Ardour orders the new route itself (the hook asks for the end)

@@ -61,6 +61,8 @@ def keep_takes(session_folder: Path, job_id: str, stems: list[dict], sources: li
         recipe = dict(meta.get("recipe") or {"engine": meta.get("engine"), "prompt": meta.get("prompt"),
                                              "seed": meta.get("seed"), "loudness_lufs": meta.get("loudness_lufs")})
         recipe.update(job=job_id, role=st["role"], start=st["start"], frames=st.get("frames"))
+        if isinstance(meta.get("synth_level_db"), int | float):  # how loud its MIDI track's synth plays
+            recipe["synth_level_db"] = meta["synth_level_db"]
         midi = Path(st["mid"]).read_bytes() if st.get("mid") else None
         takes.remember(session_folder, takes.take_key(job_id, st["role"]), recipe, midi, names)
 

@@ -81,6 +81,12 @@ def soundfont_of(stem: dict) -> Path:
     return soundfont_path()
 
 
+def synth_level(stem: dict) -> float:
+    """The gain the stem's render got (the MIDI track's synth plays at it), 0 when unknown."""
+    level = (stem.get("metadata") or {}).get("synth_level_db")
+    return float(level) if isinstance(level, int | float) else 0.0
+
+
 @dataclass
 class Placement:
     """What one delivery put where: the tracks (as the job reports them) and, per stem, the names of
@@ -171,7 +177,7 @@ def plan_drops(s: Session, job: Any, stems: list[dict]) -> Drops:
                 base = f"{file_stem_for(target)}-{len(out.drops) + 1}"
                 xml, state = miditrack.route_template(major, target, master.name if master else "Master",
                                                       COLOURS.get(st["role"], 0), soundfont_of(st), folder / base,
-                                                      s.version, lambda: str(next(ids)))
+                                                      s.version, lambda: str(next(ids)), synth_level(st))
                 out.extra[f"{base}.template"] = xml
                 out.extra.update({f"{base}/{rel}": body for rel, body in state.items()})
                 drop.template = str(folder / f"{base}.template")
@@ -213,4 +219,4 @@ def _new_track(ed: SessionEditor, name: str, kind: str, st: dict, job: Any) -> N
         ed.add_audio_track(name, [Clip(Path(st["wav"]), st["start"], file_stem=stem)], role=st["role"])
     else:
         ed.add_midi_track(name, Path(st["mid"]), int(st["start"]), soundfont_of(st), role=st["role"], end=_end(st),
-                          file_stem=stem)
+                          file_stem=stem, level_db=synth_level(st))

@@ -16,6 +16,7 @@ import time
 import numpy as np
 
 from bridge.ardour.tempo import TempoMap
+from bridge.audio.features import integrated_loudness
 from bridge.audio.midi import read_smf
 from bridge.audio.stereo import WIDTH
 from bridge.audio.synth import musical_smf, render_notes, soundfont_path
@@ -78,7 +79,10 @@ class ArrangerEngine:
             audio = render_notes(notes, program, drums, tm, first_q, frames, WIDTH.get(role))
             t_render += time.perf_counter() - tr
             tn = time.perf_counter()
+            raw_lufs = integrated_loudness(audio, tm.sample_rate)
             audio, stem_start, lufs, tp = finish(audio, role, request, start, tm.sample_rate, eff.loudness_db)
+            # the gain the synth's output got: a MIDI track of the part plays its synth at this level
+            level_db = round(lufs - raw_lufs, 2) if raw_lufs is not None and lufs is not None else 0.0
             t_norm += time.perf_counter() - tn
             tw = time.perf_counter()
             take_q, take_notes = first_q, notes
@@ -97,6 +101,7 @@ class ArrangerEngine:
                 "previous_recipe": bool(prev is not None and prev.recipe), "warnings": notes_about_tempo + eff.warnings,
                 "recipe": eff.recipe(plan, role, program, lufs),
                 "soundfont": str(soundfont_path()),  # what a MIDI track of this part plays with (the same sound)
+                "synth_level_db": level_db,
             }))
         progress(1.0, "done")
         for s in stems:

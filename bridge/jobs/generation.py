@@ -69,6 +69,9 @@ def _previous_midi_take(session, track, start: int, end: int, recipe: dict | Non
     program = program if isinstance(program, int) and 0 <= program < 128 else 0
     smf = musical_smf(notes, program, drums, tm, q0, track.name)
     audio = render_notes(notes, program, drums, tm, q0, end - start)
+    level = (recipe or {}).get("synth_level_db")  # as loud as the track's synth was set to play it
+    if isinstance(level, int | float) and -80.0 <= level <= 20.0:
+        audio = audio * np.float32(10 ** (level / 20))
     return PreviousTake(audio.astype(np.float32), start, smf, recipe)
 
 
