@@ -147,7 +147,9 @@ def _walk(scr: Screen, folder: Path, proc, port: int) -> None:
     # regenerate bars 2-3: progress while it runs, then a confirmation naming the new take
     scr.click(*icons["regenerate"][:2], away=True)
     dialog = scr.wait_window("Resonant: regenerate Bass")
-    scr.click(dialog.x + dialog.width - 80, dialog.y + int(dialog.height * 0.35))  # the bars entry
+    scr.wait_drawn(dialog)
+    scr.save("regenerate-dialog", (dialog.x - 10, dialog.y - 10, dialog.width + 20, dialog.height + 20))
+    scr.click(dialog.x + dialog.width - 80, dialog.y + int(dialog.height * 0.28))  # the bars entry (2nd of 4 rows)
     scr.type("2-3")
     _click_ok(scr, dialog)
     progress = scr.wait_window("Resonant: regenerate Bass, bars 2-3", exact=True)
@@ -180,6 +182,8 @@ def _walk(scr: Screen, folder: Path, proc, port: int) -> None:
     # new track in the bass colour
     scr.click(*icons["generate"][:2], away=True)
     dialog = scr.wait_window("Resonant: generate", exact=True)
+    scr.wait_drawn(dialog)
+    scr.save("generate-dialog", (dialog.x - 10, dialog.y - 10, dialog.width + 20, dialog.height + 20))
     _click_ok(scr, dialog)
     _, shown = _notice(folder, "done", timeout=120)
     assert shown.startswith("done\nNew track") and "bars 1-4" in shown, shown
@@ -191,6 +195,27 @@ def _walk(scr: Screen, folder: Path, proc, port: int) -> None:
     assert int(routes[new[0]].find("PresentationInfo").get("color")) == COLOURS["bass"]
     assert len(Screen.rows(scr.shot())[1]) == 3  # the editor shows it: Master, Bass and the new one
     scr.save("generated")
+
+    # generate again, each part as a MIDI track: the dropdown opened with a click, its first entry (Ardour
+    # sorts them: "a MIDI track (editable notes, ACE Fluid Synth)") chosen with the keys
+    scr.click(*icons["generate"][:2], away=True)
+    dialog = scr.wait_window("Resonant: generate", exact=True)
+    scr.wait_drawn(dialog)
+    scr.click(dialog.x + int(dialog.width * 0.7), dialog.y + dialog.height - 60)  # "Each part as", the row above OK
+    time.sleep(0.7)
+    scr.save("generate-choices")
+    scr.key("Home")
+    scr.key("Return")
+    time.sleep(0.5)
+    scr.save("generate-midi", (dialog.x - 10, dialog.y - 10, dialog.width + 20, dialog.height + 20))
+    _click_ok(scr, dialog)
+    _, shown = _notice(folder, "done", timeout=120)
+    assert shown.startswith("done\nNew MIDI track"), shown
+    scr.wait_gone("Resonant: generate bass")
+    _save(folder)
+    midi = [r for r in etree.parse(str(folder / "Live.ardour")).iter("Route") if r.get("default-type") == "midi"]
+    assert len(midi) == 1 and "ACE Fluid Synth" in [p.get("name") for p in midi[0].iter("Processor")]
+    assert read_session(folder).track(midi[0].get("name")).role == "bass"
 
     # a request no button watches (made from a script here, or one whose window was cancelled): the hook
     # shows how it ended
@@ -212,6 +237,8 @@ def _walk(scr: Screen, folder: Path, proc, port: int) -> None:
     # the daemon stopped: the button says so within seconds
     proc.send_signal(signal.SIGTERM)
     proc.wait(30)
+    scr.click(x, y)  # Bass selected (a new track may have taken the selection)
+    time.sleep(0.3)
     t0 = time.monotonic()
     scr.click(*icons["lock"][:2], away=True)
     down = scr.wait_window("Resonant: the daemon does not answer", timeout=15)

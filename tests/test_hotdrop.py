@@ -370,22 +370,29 @@ def test_action_scripts_send_what_the_daemon_expects(ardour: ArdourInstall | Non
     bar = 2 * RATE  # 120 BPM, 4/4
     down = "MESSAGE|Nothing answered at osc.udp://127.0.0.1:"  # nothing but this test listens there
 
-    def request_id(args: list) -> str:  # each request carries a fresh id for the daemon's notices
-        assert re.fullmatch(r"[0-9a-f]+-[0-9a-f]+-[0-9a-f]+(-\d+)?", args[-1]), args
-        return args[-1]
+    def request_id(args: list, at: int = -1) -> str:  # each request carries a fresh id for the daemon's notices
+        assert re.fullmatch(r"[0-9a-f]+-[0-9a-f]+-[0-9a-f]+(-\d+)?", args[at]), args
+        return args[at]
 
     # generate: bars from the selected range (bars 3-4), roles and prompt from the dialog
     out, got = _action(tmp_path, folder, a=a, script="resonant_generate.lua", RANGE=f"{2 * bar}-{4 * bar}",
                        DIALOG="prompt=funk;melody=true")
     assert "FIELD|first|3" in out and "FIELD|bars|2" in out
-    assert [(m, args[:-1]) for m, args in got] == [("/resonant/generate", [file, "bass,melody", "funk", 2, 3, 0, 0])]
-    first = request_id(got[0][1])
+    assert [(m, args[:-2] + args[-1:]) for m, args in got] == [
+        ("/resonant/generate", [file, "bass,melody", "funk", 2, 3, 0, 0, ""])]  # deliver: the daemon's setting
+    first = request_id(got[0][1], -2)
     assert down in out  # no daemon answered within 3 s: the musician is told so in Ardour
     # regenerate: the selected track, the selected bars
     out, got = _action(tmp_path, folder, a=a, script="resonant_regenerate.lua", SELECT="Bass",
                        RANGE=f"{bar}-{3 * bar}", DIALOG="prompt=busier;seed=9")
-    assert [(m, args[:-1]) for m, args in got] == [("/resonant/regenerate", [file, "Bass", "2-3", "busier", 9, 0])]
-    assert request_id(got[0][1]) != first and down in out
+    assert [(m, args[:-2] + args[-1:]) for m, args in got] == [
+        ("/resonant/regenerate", [file, "Bass", "2-3", "busier", 9, 0, ""])]  # the track's own kind of take
+    assert request_id(got[0][1], -2) != first and down in out
+    # asked for a MIDI track too: "both"
+    _, got = _action(tmp_path, folder, a=a, script="resonant_generate.lua", DIALOG="deliver=both")
+    assert got[0][1][-1] == "both"
+    _, got = _action(tmp_path, folder, a=a, script="resonant_regenerate.lua", SELECT="Bass", DIALOG="both=true")
+    assert got[0][1][-1] == "both"
     # lock: one message per selected track; with nothing selected, a message to the user and no OSC
     _, got = _action(tmp_path, folder, a=a, script="resonant_lock.lua", SELECT="Bass")
     assert [(m, args[:-1]) for m, args in got] == [("/resonant/track/toggle_lock", [file, "Bass"])]

@@ -57,10 +57,11 @@ def delivered_text(delivery: dict[str, Any] | None, kind: str) -> str:
     for t in tracks:
         bars = t.get("changed_bars") or t.get("bars")
         span = f", bars {bars[0]}-{bars[1]}" if bars else ""
+        midi = "MIDI " if t.get("kind") == "midi" else ""
         if kind == "regenerate":
-            parts.append(f"New take \u201c{t.get('take')}\u201d on {t['track']}{span}")
+            parts.append(f"New {midi}take \u201c{t.get('take')}\u201d on {t['track']}{span}")
         else:
-            parts.append(f"New track \u201c{t['track']}\u201d{span}")
+            parts.append(f"New {midi}track \u201c{t['track']}\u201d{span}")
     return "; ".join(parts)  # one short line: that is what Ardour's progress window shows
 
 

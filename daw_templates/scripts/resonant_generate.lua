@@ -120,6 +120,9 @@ function factory (params) return function ()
 		{ type = "number", key = "bars", title = "Bars", min = 1, max = 512, step = 1, digits = 0, default = bars },
 		{ type = "number", key = "seed", title = "Seed", min = 0, max = 999999, step = 1, digits = 0, default = 0 },
 		{ type = "checkbox", key = "extend", default = false, title = "Make the song longer if these bars go past its end" },
+		{ type = "dropdown", key = "deliver", title = "Each part as", default = "the daemon's setting (audio unless set)",
+		  values = { ["the daemon's setting (audio unless set)"] = "", ["an audio track"] = "audio",
+		             ["a MIDI track (editable notes, ACE Fluid Synth)"] = "midi", ["both: an audio and a MIDI track"] = "both" } },
 	})
 	local rv = dialog:run ()
 	if not rv then return end
@@ -136,8 +139,9 @@ function factory (params) return function ()
 	if dir:sub (-1) ~= "/" then dir = dir .. "/" end -- with or without, depending on how it was loaded
 	local file = dir .. Session:snap_name () .. ".ardour" -- the snapshot in use, not the first one
 	local id = request_id ()
-	ARDOUR.LuaOSC.Address (uri):send ("/resonant/generate", "sssiiiis", file, table.concat (roles, ","),
-		rv["prompt"], math.floor (rv["bars"]), math.floor (rv["first"]), math.floor (rv["seed"]), rv["extend"] and 1 or 0, id)
+	ARDOUR.LuaOSC.Address (uri):send ("/resonant/generate", "sssiiiiss", file, table.concat (roles, ","),
+		rv["prompt"], math.floor (rv["bars"]), math.floor (rv["first"]), math.floor (rv["seed"]), rv["extend"] and 1 or 0, id,
+		rv["deliver"] or "")
 	follow (dir, id, 3, true)
 end end
 

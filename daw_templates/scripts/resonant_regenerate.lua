@@ -110,6 +110,8 @@ function factory (params) return function ()
 		{ type = "entry", key = "prompt", default = "", title = "Prompt (empty: as before)" },
 		{ type = "entry", key = "bars", default = bars, title = "Bars A-B (empty: the whole take)" },
 		{ type = "number", key = "seed", title = "Seed", min = 0, max = 999999, step = 1, digits = 0, default = 1 },
+		{ type = "checkbox", key = "both", default = false,
+		  title = "Also a take on its audio/MIDI partner (Bass <-> Bass MIDI)" },
 	}):run ()
 	if not rv then return end
 	Session:save_state ("", false, false, false, false, false)
@@ -117,8 +119,8 @@ function factory (params) return function ()
 	if dir:sub (-1) ~= "/" then dir = dir .. "/" end -- with or without, depending on how it was loaded
 	local file = dir .. Session:snap_name () .. ".ardour" -- the snapshot in use, not the first one
 	local id = request_id ()
-	ARDOUR.LuaOSC.Address (uri):send ("/resonant/regenerate", "ssssiis", file, track:name (), rv["bars"], rv["prompt"],
-		math.floor (rv["seed"]), 0, id)
+	ARDOUR.LuaOSC.Address (uri):send ("/resonant/regenerate", "ssssiiss", file, track:name (), rv["bars"], rv["prompt"],
+		math.floor (rv["seed"]), 0, id, rv["both"] and "both" or "")
 	follow (dir, id, 3, true)
 end end
 

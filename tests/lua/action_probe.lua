@@ -25,7 +25,10 @@ end
 LuaDialog = {
 	Dialog = function (title, fields)
 		for _, f in ipairs (fields) do
-			if f.key and answers[f.key] == nil then answers[f.key] = f.default end
+			if f.key and answers[f.key] == nil then
+				-- a dropdown answers with the value of its entry, as Ardour's does
+				answers[f.key] = f.type == "dropdown" and f.values[f.default] or f.default
+			end
 			if f.key then print ("FIELD|" .. f.key .. "|" .. tostring (f.default)) end
 		end
 		return { run = function () return answers end }
