@@ -175,3 +175,60 @@ def test_generate_delivers_midi_tracks_audio_tracks_or_both(tmp_path: Path) -> N
             await svc.stop()
 
     asyncio.run(go())
+
+
+LUA_TRACKS = """
+local s = load_session (os.getenv ("SDIR"), os.getenv ("SNAME"))
+for t in s:get_tracks ():iter () do
+	local midi = not t:to_track ():to_midi_track ():isnil ()
+	local notes = 0
+	for r in t:to_track ():playlist ():region_list ():iter () do
+		if midi then notes = notes + ARDOUR.LuaAPI.note_list (r:to_midiregion ():model ()):size () end
+	end
+	local synth = ""
+	for i = 0, 8 do
+		local p = t:nth_plugin (i)
+		if p:isnil () then break end
+		synth = synth .. p:display_name ()
+	end
+	print ("TRACK|" .. t:name () .. "|" .. tostring (midi) .. "|" .. notes .. "|" .. synth)
+end
+print ("LUA-DONE")
+io.stdout:flush ()
+close_session ()
+quit ()
+"""
+
+
+@pytest.mark.parametrize("ardour,major", ardour_tools.params())
+def test_resonant_new_makes_midi_tracks_ardour_loads(ardour: ArdourInstall | None, major: int, tmp_path: Path,
+                                                     monkeypatch) -> None:
+    """`resonant new --deliver midi`: each role a MIDI track of the template's name (its audio track left
+    out), the notes as the arranger wrote them, ACE Fluid Synth on each; `both` keeps the audio tracks and
+    adds NAME MIDI beside them."""
+    from bridge.audio.midi import read_smf
+    from bridge.core.newsession import create
+
+    a = ardour_tools.require(ardour, major)
+    import pretty_midi
+
+    sf2 = tmp_path / "TimGM6mb.sf2"  # under /tmp, where Ardour in a chroot sees it too
+    shutil.copy(Path(pretty_midi.__file__).parent / "TimGM6mb.sf2", sf2)
+    monkeypatch.setenv("RESONANT_SOUNDFONT", str(sf2))
+    for deliver in ("midi", "both"):
+        folder = tmp_path / f"New{deliver}"
+        r = create(folder, prompt="funk", bars=4, seed=2, deliver=deliver, force=True)
+        s = read_session(r.session)
+        out = ardour_tools.lua_text(LUA_TRACKS, tmp_path, a, SDIR=str(folder), SNAME=folder.name)
+        assert ardour_tools.problems(out) == [], ardour_tools.problems(out)
+        listed = {x[1]: x[2:] for x in (line.split("|") for line in out.splitlines()) if x[0] == "TRACK"}
+        names = ["Drums", "Bass", "Harmony", "Melody"]
+        midi_names = names if deliver == "midi" else [f"{n} MIDI" for n in names]
+        assert set(listed) == set(midi_names) | (set() if deliver == "midi" else set(names)), listed
+        for n in midi_names:
+            midi, notes, synth = listed[n]
+            t = s.track(n)
+            assert midi == "true" and "ACE Fluid Synth" in synth and t.kind == "midi" and t.role
+            (region,) = s.regions_of(t)
+            src = s.sources[region.source_ids[0]]
+            assert int(notes) == len(read_smf(src.path)) > 0

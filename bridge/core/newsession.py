@@ -3,7 +3,8 @@ balanced to a mix loudness target, and the session range set; ready to open in A
 
 The template is an Ardour session template (``daw_templates/NAME/NAME.template``, the same file
 ``ardour7-new_session -t NAME`` uses once installed). Its tracks carry Resonant roles; each gets the
-stem of its role in its (empty) playlist.
+stem of its role in its (empty) playlist. ``deliver``: ``midi`` makes each role a MIDI track of the
+same name instead (the template's audio track left out), ``both`` adds ``<Name> MIDI`` beside each.
 """
 
 from __future__ import annotations
@@ -49,6 +50,25 @@ def template_path(name: str) -> Path:
     return p
 
 
+def _drop_role_tracks(root: etree._Element) -> dict[str, str]:
+    """Take the template's role tracks (and their playlists) out, for MIDI tracks of the same names;
+    returns role -> name."""
+    out: dict[str, str] = {}
+    routes = root.find("Routes")
+    playlists = [el for sec in ("Playlists", "UnusedPlaylists") if (el := root.find(sec)) is not None]
+    for route in list(routes if routes is not None else []):
+        res = route.find("Extra/Resonant")
+        if route.tag != "Route" or res is None or not res.get("role"):
+            continue
+        out[res.get("role")] = route.get("name")
+        routes.remove(route)
+        for sec in playlists:
+            for pl in list(sec):
+                if pl.get("orig-track-id") == route.get("id"):
+                    sec.remove(pl)
+    return out
+
+
 def _prepare_folder(folder: Path, force: bool) -> None:
     if folder.exists():
         if not folder.is_dir():
@@ -65,9 +85,11 @@ def _prepare_folder(folder: Path, force: bool) -> None:
 
 
 def create(folder: Path, template: str = "band", prompt: str = "", bars: int = 8, seed: int = 0,
-           engine: str | None = None, mix_lufs: float = -16.0, force: bool = False, progress=None) -> NewResult:
+           engine: str | None = None, mix_lufs: float = -16.0, force: bool = False, progress=None,
+           deliver: str = "audio") -> NewResult:
     from bridge.audio.features import integrated_loudness
     from bridge.audio.loudness import limit, true_peak_db
+    from bridge.core.placement import MIDI_SUFFIX, kinds
     from bridge.engines import GenerationRequest, get_engine
     from bridge.engines.context import context_for
     from bridge.music.prompt import parse_prompt
@@ -75,6 +97,9 @@ def create(folder: Path, template: str = "band", prompt: str = "", bars: int = 8
 
     if not -30.0 <= mix_lufs <= -6.0:
         raise InvalidInput("the mix loudness target must be between -30 and -6 LUFS")
+    wanted = kinds(deliver)
+    if "midi" in wanted and (engine or "arranger") == "musicgen":
+        raise InvalidInput("the musicgen engine makes audio only, no notes: deliver audio")
     tpl = template_path(template)
     folder = folder.expanduser().resolve()
     name = folder.name
@@ -84,6 +109,7 @@ def create(folder: Path, template: str = "band", prompt: str = "", bars: int = 8
     try:
         root = etree.parse(str(tpl)).getroot()
         root.set("name", name)
+        as_midi = _drop_role_tracks(root) if wanted == ["midi"] else {}  # role -> the name its MIDI track takes
         for sub in SUBDIRS:
             (folder / sub.format(name=name)).mkdir(parents=True, exist_ok=True)
         (folder / MARKER).parent.mkdir(parents=True, exist_ok=True)
@@ -101,7 +127,7 @@ def create(folder: Path, template: str = "band", prompt: str = "", bars: int = 8
         ed.commit()
         session = read_session(file)
         roles = {t.role: t for t in session.tracks if t.role}
-        missing = [r for r in request.roles if r not in roles]
+        missing = [r for r in request.roles if r not in roles and r not in as_midi]
         if missing:
             raise InvalidInput(f"template {template!r} has no track for {', '.join(missing)}")
         request.sample_rate = session.sample_rate
@@ -134,20 +160,41 @@ def create(folder: Path, template: str = "band", prompt: str = "", bars: int = 8
                            key=stems[0].metadata.get("plan", {}).get("key"))
         made = uuid.uuid4().hex[:8]  # names the takes (as a job id does), so their recipes are found again
         placed = []
+        from bridge.core.placement import soundfont_of
+
         for st in stems:
-            wav = tmp / f"{st.role}.wav"
-            sf.write(str(wav), st.audio, st.sample_rate, subtype="PCM_24")
-            track = roles[st.role]
-            ed.add_regions(track.name, [Clip(wav, st.start, file_stem=f"{track.name}-{made}")])
-            placed.append(ed.planned_files[-1].name)
-            ed.set_track_gain(track.name, gain)
-            result.tracks.append({"track": track.name, "role": st.role, "frames": int(st.audio.shape[0]),
-                                  "stem_lufs": st.metadata.get("loudness_lufs")})
+            files: list[str] = []
+            frames = int(st.audio.shape[0])
+            if "audio" in wanted:
+                wav = tmp / f"{st.role}.wav"
+                sf.write(str(wav), st.audio, st.sample_rate, subtype="PCM_24")
+                track = roles[st.role]
+                ed.add_regions(track.name, [Clip(wav, st.start, file_stem=f"{track.name}-{made}")])
+                files.append(ed.planned_files[-1].name)
+                ed.set_track_gain(track.name, gain)
+                result.tracks.append({"track": track.name, "role": st.role, "frames": frames,
+                                      "stem_lufs": st.metadata.get("loudness_lufs")})
+            if "midi" in wanted:
+                if not st.midi:
+                    raise InvalidInput(f"the engine wrote no notes for {st.role}: deliver audio")
+                mid = tmp / f"{st.role}.mid"
+                mid.write_bytes(st.midi)
+                midi_name = as_midi.get(st.role) or roles[st.role].name + MIDI_SUFFIX
+                # the synth at the stem's own gain and the mix's, its fader at unity like a new track's
+                level = float(st.metadata.get("synth_level_db") or 0.0) + 20 * np.log10(max(gain, 1e-6))
+                ed.add_midi_track(midi_name, mid, st.start, soundfont_of({"metadata": st.metadata}), role=st.role,
+                                  end=st.start + frames, file_stem=f"{midi_name}-{made}", level_db=level)
+                files += [p.name for p in ed.planned_files if p.suffix == ".mid"][-1:]
+                result.tracks.append({"track": midi_name, "role": st.role, "frames": frames, "kind": "midi",
+                                      "stem_lufs": st.metadata.get("loudness_lufs")})
+            placed.append(files)
         ed.commit()
-        for st, name in zip(stems, placed, strict=True):
+        for st, names in zip(stems, placed, strict=True):
             recipe = {**st.metadata.get("recipe", {}), "job": made, "role": st.role, "start": st.start,
                       "frames": int(st.audio.shape[0])}
-            takes.remember(folder, takes.take_key(made, st.role), recipe, st.midi, [name])
+            if isinstance(st.metadata.get("synth_level_db"), int | float):
+                recipe["synth_level_db"] = st.metadata["synth_level_db"]
+            takes.remember(folder, takes.take_key(made, st.role), recipe, st.midi, names)
         shutil.rmtree(tmp, ignore_errors=True)
         final = integrated_loudness(mix * gain, session.sample_rate)
         result.mix_lufs = round(final, 2) if final is not None else None

@@ -17,14 +17,13 @@ import soundfile as sf
 
 from bridge.ardour import Clip, SessionEditor, miditrack
 from bridge.ardour.live import inbox
-from bridge.ardour.model import Session, Track
+from bridge.ardour.model import Session
 from bridge.ardour.names import file_stem_for, first_playlist_name, session_major
+from bridge.ardour.partners import MIDI_SUFFIX, partner
 from bridge.ardour.writer import next_take_name
 from bridge.core.config import DELIVER
-from bridge.errors import InvalidInput, UnknownTrack
+from bridge.errors import InvalidInput
 from bridge.roles import COLOURS, TRACK_NAMES
-
-MIDI_SUFFIX = " MIDI"
 
 
 def new_track_names(session: Session, roles: list[str]) -> list[str]:
@@ -54,21 +53,6 @@ def unique_track_name(session: Session, name: str) -> str:
     while out.lower() in taken:
         out, n = f"{name} {n}", n + 1
     return out
-
-
-def partner(session: Session, track: Track) -> Track | None:
-    """The track of the other kind that carries the same part: ``Bass`` and ``Bass MIDI``."""
-    if track.kind == "audio":
-        want, kind = track.name + MIDI_SUFFIX, "midi"
-    elif track.name.endswith(MIDI_SUFFIX):
-        want, kind = track.name[: -len(MIDI_SUFFIX)], "audio"
-    else:
-        return None
-    try:
-        other = session.track(want)
-    except UnknownTrack:
-        return None
-    return other if other.kind == kind and other.role == track.role else None
 
 
 def soundfont_of(stem: dict) -> Path:

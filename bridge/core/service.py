@@ -222,13 +222,16 @@ class BridgeService:
 
     async def new_session(self, folder: str, template: str = "band", prompt: str = "", bars: int = 8,
                           seed: int = 0, engine: str | None = None, mix_lufs: float = -16.0, force: bool = False,
-                          progress=None) -> dict[str, Any]:
+                          progress=None, deliver: str | None = None) -> dict[str, Any]:
+        """A new session from a template with every role generated; ``deliver``: audio tracks, MIDI tracks
+        or both (default: config)."""
         from bridge.core.newsession import create
 
         target = Path(folder).expanduser()
         if self.config.session_roots:
             self.sessions.file_in_roots(target)
-        r = await asyncio.to_thread(create, target, template, prompt, bars, seed, engine, mix_lufs, force, progress)
+        r = await asyncio.to_thread(create, target, template, prompt, bars, seed, engine, mix_lufs, force, progress,
+                                    deliver or self.config.deliver)
         return {"ok": True, "session": str(r.session), "tempo_bpm": r.tempo_bpm, "key": r.key, "mix_lufs": r.mix_lufs,
                 "mix_true_peak_db": r.mix_true_peak_db, "tracks": r.tracks, "understood": r.understood}
 

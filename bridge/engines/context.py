@@ -13,6 +13,7 @@ import numpy as np
 
 from bridge.ardour import takes
 from bridge.ardour.model import Session, Track
+from bridge.ardour.partners import partner
 from bridge.audio import harmony
 from bridge.audio.analysis import MusicalContext, analyze
 from bridge.audio.midi import read_smf, track_notes
@@ -147,15 +148,18 @@ def context_for(session: Session, request: GenerationRequest, target: str | None
         by_bar = {b.bar: (b.chords or [b.chord]) for b in musical.bars}
         song.grid = [by_bar.get(request.first_bar + i, [None]) for i in range(request.bars)]
     first_q = tm.quarters_at_bbt(request.first_bar)
-    song.notes = known_notes(session, [t for t in tracks if t.name != target], first_q)
+    # the track's partner (Bass MIDI for Bass) plays the same part: not another part either
+    mate = partner(session, session.track(target)) if target else None
+    others = [t for t in tracks if t.name != target and (mate is None or t.name != mate.name)]
+    song.notes = known_notes(session, others, first_q)
     heard = chords_from_notes(song.notes, request.bars, tm.meter_at_quarters(first_q).bar_quarters, song.key)
-    written = written_chords(session, [t for t in tracks if t.name != target and t.role != "drums"],
+    written = written_chords(session, [t for t in others if t.role != "drums"],
                              request.first_bar, request.bars)
     for layer in (heard, written):  # later layers win: written chords over notes over the audio's reading
         if any(any(row) for row in layer):
             song.grid = [h if any(h) else (song.grid[i] if i < len(song.grid) else [None])
                          for i, h in enumerate(layer)]
-    drums = [t for t in tracks if t.role == "drums" and t.name != target]
+    drums = [t for t in others if t.role == "drums"]
     if drums:
         last = min(request.last_bar, max(total, request.first_bar))
         if last >= request.first_bar and request.first_bar <= total:

@@ -85,8 +85,10 @@ def cmd_regenerate(args: argparse.Namespace) -> int:
         print(json.dumps(job, default=str))
     elif job["status"] == "done":
         d = job["delivery"] or {}
-        take = (d.get("tracks") or [{}])[0]
-        print(f"new take on {take.get('track', args.track)!r}: {_HOW.get(d.get('method'), d.get('method'))}")
+        for take in d.get("tracks") or [{}]:
+            kind = "MIDI take" if take.get("kind") == "midi" else "take"
+            print(f"new {kind} {take.get('take', '')!r} on {take.get('track', args.track)!r}:"
+                  f" {_HOW.get(d.get('method'), d.get('method'))}")
         print_understood(job)
     else:
         print(f"resonant: regenerate {job['status']}: {job['error']}", file=sys.stderr)

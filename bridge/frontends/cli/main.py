@@ -200,7 +200,7 @@ def cmd_service_install(args: argparse.Namespace) -> int:
 
 def cmd_new(args: argparse.Namespace) -> int:
     r = _run(_service(args).new_session(args.dir, args.template, args.prompt, args.bars, args.seed, args.engine,
-                                        args.loudness, args.force, _progress(args)))
+                                        args.loudness, args.force, _progress(args), args.deliver))
     if args.json:
         print(json.dumps(r))
     else:
@@ -306,6 +306,9 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--engine", default=None, help="arranger (default) or musicgen")
     new.add_argument("--loudness", type=float, default=-16.0, help="mix loudness target, LUFS")
     new.add_argument("--force", action="store_true", help="replace a session resonant new made in DIR before")
+    new.add_argument("--deliver", choices=("audio", "midi", "both"), default=None,
+                     help="each role as the template's audio track, as a MIDI track of that name (editable notes"
+                          " through ACE Fluid Synth), or both (Bass and Bass MIDI); default: the config's, audio")
     new.add_argument("--json", action="store_true")
     new.set_defaults(func=cmd_new)
 
