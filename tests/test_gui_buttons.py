@@ -203,7 +203,7 @@ def _walk(scr: Screen, folder: Path, proc, port: int) -> None:
     scr.wait_drawn(dialog)
     scr.click(dialog.x + int(dialog.width * 0.7), dialog.y + dialog.height - 60)  # "Each part as", the row above OK
     time.sleep(0.7)
-    scr.save("generate-choices")
+    scr.save("generate-choices", (dialog.x - 10, dialog.y - 10, dialog.width + 20, dialog.height + 20))
     scr.key("Home")
     scr.key("Return")
     time.sleep(0.5)
