@@ -24,7 +24,8 @@ from bridge.ardour import layers, read_session
 from bridge.ardour.files import backup, session_lock
 from bridge.core.config import Config
 from bridge.core.sessions import Sessions
-from bridge.errors import BridgeError, InvalidInput, LimitExceeded, MalformedSession, UnsafePath
+from bridge.errors import BridgeError, InvalidInput, LimitExceeded, MalformedSession, SessionChangedOnDisk, UnsafePath
+from tests import ardour_tools
 from tests.conftest import write_wav
 
 OPENED: list[str] = []
@@ -317,6 +318,59 @@ def test_a_killed_writers_temp_files_and_unregistered_audio_go_at_the_next_write
     assert not any(p.exists() for p in left) and not orphan.exists() and live.exists()
     assert (audio / "drums.wav").exists()  # named by the session: never removed
     assert not list((session / ".resonant").glob("intent-*"))
+
+
+def test_a_killed_midi_delivery_leaves_nothing_the_session_does_not_name(world) -> None:
+    """A cut-off MIDI track commit: its MIDI file, its synth's state and its temp files go at the next
+    write (listed in its intent record); a MIDI file the session plays stays."""
+    sessions, session, _ = world
+    dead = _dead_pid()
+    midi = session / "interchange" / session.name / "midifiles"
+    state = session / "plugins" / "9911" / "state1"
+    midi.mkdir(parents=True, exist_ok=True)
+    state.mkdir(parents=True)
+    (session / ".resonant").mkdir(exist_ok=True)
+    half = [midi / f".Bass-1.mid.{dead}.0badc0de.resonant-tmp", state / f".state.ttl.{dead}.0badc0de.resonant-tmp"]
+    placed = [midi / "Bass-12345678.mid", state / "manifest.ttl"]
+    for f in half + placed:
+        f.write_text("x")
+    (session / ".resonant" / f"intent-{dead}-0badc0de.json").write_text(json.dumps(
+        {"files": [str(f.relative_to(session)) for f in placed]}))
+    sessions.set_tracks(str(session), ["Drums"], locked=True)
+    assert not any(f.exists() for f in half + placed)
+
+
+def test_a_failed_midi_track_commit_removes_what_it_made(world, monkeypatch) -> None:
+    from bridge.ardour import SessionEditor
+    from bridge.audio.synth import musical_smf, soundfont_path
+    from bridge.music.parts.common import NoteEvent
+
+    _, session, _ = world
+    s = read_session(session)
+    before = ardour_tools.folder_state(session)
+    smf = session.parent / "part.mid"
+    smf.write_bytes(musical_smf([NoteEvent(0, 1, 40, 100)], 33, False, s.tempo_map, 0.0, "bass"))
+    ed = SessionEditor(s)
+    ed.add_midi_track("Bass MIDI", smf, 0, soundfont_path(), role="bass")
+    import bridge.ardour.writer as writer
+
+    real = writer.check_writable
+
+    def refuse(s, *unchanged):  # the last check before the rename (files placed by then) finds a change
+        if unchanged:
+            return real(s, *unchanged)
+        raise SessionChangedOnDisk("Ardour saved it meanwhile")
+
+    monkeypatch.setattr(writer, "check_writable", refuse)
+    with pytest.raises(SessionChangedOnDisk):
+        ed.commit()
+    after = ardour_tools.folder_state(session)
+
+    def kept(state: dict) -> set[str]:  # the bridge's own folder and the backup of the file as it was aside
+        return {k for k in state if not k.startswith(".resonant") and not k.endswith(".ardour.bak")}
+
+    assert kept(after) == kept(before)
+    assert not (session / "plugins").exists() or not any((session / "plugins").iterdir())
 
 
 def _dead_pid() -> int:

@@ -101,11 +101,15 @@ def clean(folder: Path, dry_run: bool = False) -> list[str]:
     try:
         interchange = open_dir(folder, "interchange")
         try:
-            audio_dirs = [f"interchange/{n}/audiofiles" for n in os.listdir(interchange)]
+            audio_dirs = [f"interchange/{n}/{kind}" for n in os.listdir(interchange)
+                          for kind in ("audiofiles", "midifiles")]
         finally:
             os.close(interchange)
     except (OSError, UnsafePath):
         pass
+    # a MIDI track's synth state the bridge wrote (plugins/<processor id>/<state dir>/)
+    for pid in _subdirs(folder, "plugins"):
+        audio_dirs += _subdirs(folder, pid)
     inbox_jobs = []
     try:
         ifd = open_dir(folder, ".resonant/inbox")
@@ -141,6 +145,20 @@ def clean(folder: Path, dry_run: bool = False) -> list[str]:
     for r in [] if dry_run else removed:
         log.warning("removed %s in %s, left by a bridge process that was stopped while writing", r, folder.name)
     return removed
+
+
+def _subdirs(folder: Path, rel: str) -> list[str]:
+    try:
+        fd = open_dir(folder, rel)
+    except (OSError, UnsafePath):
+        return []
+    try:
+        return [f"{rel}/{n}" for n in os.listdir(fd)
+                if stat.S_ISDIR(os.stat(n, dir_fd=fd, follow_symlinks=False).st_mode)]
+    except OSError:
+        return []
+    finally:
+        os.close(fd)
 
 
 def _unlink_file(fd: int, name: str) -> bool:

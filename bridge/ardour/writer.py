@@ -450,6 +450,10 @@ class SessionEditor:
         tmp: str | None = None
         new_dirs = [d for d in (s.folder / "interchange", s.interchange, s.audio_dir)
                     if self._imports and not os.path.lexists(d)]
+        for path, _ in self._files:  # midifiles/, plugins/<id>/<state>/: made here, removed again on failure
+            for d in reversed(path.parents):
+                if d.is_relative_to(s.folder) and d != s.folder and d not in new_dirs and not os.path.lexists(d):
+                    new_dirs.append(d)
         placing = [imp.target for imp in self._imports] + [p for p, _ in self._files]
         intent = leftovers.Intent(s.folder, placing) if placing else None
         folder_fd = os.open(s.folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
