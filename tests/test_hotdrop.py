@@ -22,7 +22,7 @@ from lxml import etree
 from bridge.ardour import read_session
 from bridge.ardour.live import inbox
 from bridge.ardour.live.client import ArdourOsc
-from bridge.ardour.live.scripts import HOOK_ID, SCRIPTS, merge_hook, timer_ds_signals
+from bridge.ardour.live.scripts import HOOK_ID, SCRIPTS, assembled, merge_hook, timer_ds_signals
 from bridge.ardour.names import first_playlist_name, route_name
 from bridge.ardour.programs import ArdourInstall
 from bridge.ardour.writer import next_take_name
@@ -54,7 +54,7 @@ def _lua(script: str, tmp_path: Path, **env: str) -> str:
 def test_every_script_compiles_in_ardours_lua_and_has_a_header(ardour: ArdourInstall | None, major: int,
                                                                 tmp_path: Path) -> None:
     a = ardour_tools.require(ardour, major)
-    scripts = sorted(SCRIPTS.glob("*.lua"))
+    scripts = sorted(assembled(tmp_path / "scripts").values())  # as the installer writes them
     assert {p.name for p in scripts} >= {"resonant_inbox.lua", "resonant_generate.lua",
                                          "resonant_regenerate.lua", "resonant_lock.lua"}
     checks = "\n".join(f'local f, err = loadfile ({json.dumps(str(p))}); print ("LOAD|{p.name}|" .. tostring (err))'
@@ -63,6 +63,7 @@ def test_every_script_compiles_in_ardours_lua_and_has_a_header(ardour: ArdourIns
     for p in scripts:
         assert f"LOAD|{p.name}|nil" in out, out[-2000:]
         kind = re.search(r'\["type"\]\s*=\s*"(\w+)"', p.read_text())
+        assert "@resonant-include" not in p.read_text(), p.name
         assert kind and kind.group(1) in ("EditorHook", "EditorAction"), p.name
 
 
@@ -346,7 +347,7 @@ def _action(tmp_path: Path, folder: Path, script: str, a: ArdourInstall | None =
     sock.settimeout(0.5)
     try:
         out = ardour_tools.run_lua(ardour_tools.LUA / "action_probe.lua", folder, snapshot, a,
-                                   ACTION=str(SCRIPTS / script), URI=f"osc.udp://127.0.0.1:{sock.getsockname()[1]}",
+                                   ACTION=str(assembled(tmp_path / "scripts")[script]), URI=f"osc.udp://127.0.0.1:{sock.getsockname()[1]}",
                                    **env)
         got = []
         while True:
@@ -419,7 +420,7 @@ def test_ardours_own_osc_passes_the_daemons_sender_check(tmp_path: Path) -> None
     proc, port = start_daemon(tmp_path / "data")
     try:
         out = ardour_tools.run_lua(ardour_tools.LUA / "action_probe.lua", folder, "Live", a,
-                                   ACTION=str(SCRIPTS / "resonant_lock.lua"), URI=f"osc.udp://127.0.0.1:{port}",
+                                   ACTION=str(assembled(tmp_path / "scripts")["resonant_lock.lua"]), URI=f"osc.udp://127.0.0.1:{port}",
                                    SELECT="Bass")
         assert "LUA-DONE" in out, out[-2000:]
         assert "MESSAGE|" not in out, out[-2000:]  # the daemon's notice came: no "not answering" dialog

@@ -15,7 +15,7 @@ import pytest
 from lxml import etree
 
 from bridge.ardour.live import notices
-from bridge.ardour.live.scripts import ACTIONS, SCRIPTS, action_name, merge_actions
+from bridge.ardour.live.scripts import ACTIONS, SCRIPTS, action_name, assemble, merge_actions
 from bridge.core.service import BridgeService
 from bridge.errors import BridgeError, InvalidInput
 from tests.daemon_tools import OscClient, start_daemon
@@ -116,7 +116,7 @@ def test_the_daemon_answers_an_osc_request_with_a_notice_at_once(tmp_path: Path)
 
 
 def test_the_buttons_go_into_free_slots_and_keep_the_users_own() -> None:
-    sources = [(SCRIPTS / a).read_text() for a in ACTIONS]
+    sources = [assemble(a) for a in ACTIONS]
     theirs_state = ("scripts = {} scripts[1] = {} scripts[1]['n'] = \"Mixer Screenshot\" scripts[1]['s'] = \"x\" "
                     "scripts[1]['f'] = \"y\" scripts[3] = {} scripts[3]['n'] = \"List Plugins\" "
                     "scripts[3]['s'] = \"z\" ")
@@ -177,3 +177,17 @@ def test_install_scripts_refuses_while_an_ardour_gui_runs(tmp_path: Path, capsys
         gui.kill()
         gui.wait()
     assert cli(["ardour", "install-scripts", "--config-home", str(tmp_path / "cfg2"), "--major", "7"]) == 0
+
+
+def test_the_buttons_share_one_helper_which_the_installer_puts_into_each(tmp_path: Path) -> None:
+    """One source for the buttons' helper (daw_templates/lua/follow.lua); each installed action holds it
+    once, with nothing left to include (Ardour loads every script on its own)."""
+    from bridge.ardour.live.scripts import PARTS, install
+
+    for a in ACTIONS:
+        assert "local function follow" not in (SCRIPTS / a).read_text()
+    assert (PARTS / "follow.lua").read_text().count("local function follow") == 1
+    done = install(tmp_path / "cfg", (7,), buttons=False)
+    for a in ACTIONS:
+        text = next(Path(p) for p in done.scripts if p.endswith(a)).read_text()
+        assert text.count("local function follow") == 1 and "@resonant-include" not in text, a

@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import os
 import re
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +25,8 @@ from bridge import PROJECT
 from bridge.ardour.files import atomic_write
 
 SCRIPTS = PROJECT / "daw_templates" / "scripts"
+PARTS = PROJECT / "daw_templates" / "lua"  # text the installer puts into the scripts (not scripts themselves)
+_INCLUDE = re.compile(r"^[ \t]*-- @resonant-include ([a-z_]+\.lua)\b.*\n", re.M)
 HOOK_FILE = "resonant_inbox.lua"
 HOOK_NAME = "Resonant: import delivered stems"
 HOOK_ID = "1735353535"  # stable, so that installing twice replaces rather than duplicates
@@ -34,6 +35,22 @@ HOOK_ID = "1735353535"  # stable, so that installing twice replaces rather than 
 # reads the string as a std::bitset, rightmost character = bit 0; a string longer than the set is cut
 # from the left, so a wrong length silently selects another signal (in 9 a 7/8 hook never runs).
 TIMER_DS_BIT = {7: 47, 8: 47, 9: 49}
+
+
+def assemble(name: str) -> str:
+    """The script ``name`` as Ardour gets it: each ``-- @resonant-include PART`` line replaced by that
+    part's text (the buttons share one helper; Ardour loads every script on its own)."""
+    return _INCLUDE.sub(lambda m: (PARTS / m.group(1)).read_text(), (SCRIPTS / name).read_text())
+
+
+def assembled(folder: Path) -> dict[str, Path]:
+    """Every script assembled into ``folder`` (for Ardour's own Lua in the tests): name -> path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    out = {}
+    for lua in sorted(SCRIPTS.glob("*.lua")):
+        (folder / lua.name).write_text(assemble(lua.name))
+        out[lua.name] = folder / lua.name
+    return out
 
 
 def timer_ds_signals(major: int) -> str:
@@ -175,7 +192,7 @@ def install(base: Path | None = None, majors: tuple[int, ...] | None = None, reg
         dest = cfg / "scripts"
         dest.mkdir(parents=True, exist_ok=True)
         for lua in sorted(SCRIPTS.glob("*.lua")):
-            shutil.copyfile(lua, dest / lua.name)
+            atomic_write(dest / lua.name, assemble(lua.name).encode(), mode=0o644)
             out.scripts.append(str(dest / lua.name))
         ui = cfg / "ui_scripts"
         if register_hook:
@@ -183,6 +200,6 @@ def install(base: Path | None = None, majors: tuple[int, ...] | None = None, reg
             out.hooks.append(str(ui))
         if buttons:
             atomic_write(ui, merge_actions(ui.read_bytes() if ui.is_file() else None,
-                                           [(SCRIPTS / a).read_text() for a in ACTIONS], uri))
+                                           [assemble(a) for a in ACTIONS], uri))
             out.buttons.append(str(ui))
     return out
