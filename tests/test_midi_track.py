@@ -232,3 +232,33 @@ def test_resonant_new_makes_midi_tracks_ardour_loads(ardour: ArdourInstall | Non
             (region,) = s.regions_of(t)
             src = s.sources[region.source_ids[0]]
             assert int(notes) == len(read_smf(src.path)) > 0
+
+
+@pytest.mark.parametrize("ardour,major", ardour_tools.params())
+def test_a_midi_track_can_play_through_ace_reasonable_synth(ardour: ArdourInstall | None, major: int,
+                                                           tmp_path: Path) -> None:
+    """[delivery] midi_synth = "reasonablesynth": the track Ardour made with ACE Reasonable Synth (no
+    SoundFont to load), which Ardour loads with no complaint and plays."""
+    from bridge.audio.synth import musical_smf
+    from bridge.core.config import load_config
+    from bridge.errors import InvalidInput
+
+    a = ardour_tools.require(ardour, major)
+    folder = ardour_tools.new_session(tmp_path, "Song", ardour=a)
+    s = read_session(folder)
+    notes = _bass()
+    smf = tmp_path / "bass.mid"
+    smf.write_bytes(musical_smf(notes, 33, False, s.tempo_map, 4.0, "bass"))
+    ed = SessionEditor(s)
+    ed.add_midi_track("Bass", smf, s.tempo_map.samples_at_quarters(4.0), Path("/nonexistent.sf2"), role="bass",
+                      synth="reasonablesynth")
+    ed.commit()
+    assert not (folder / "plugins").exists() or not any((folder / "plugins").iterdir())  # no state to give
+    out = ardour_tools.lua_text(LUA_NOTES, tmp_path, a, SDIR=str(folder), SNAME="Song")
+    assert ardour_tools.problems(out) == [], ardour_tools.problems(out)
+    assert "PLUGIN|ACE Reasonable Synth" in out
+    assert len([line for line in out.splitlines() if line.startswith("NOTE|")]) == len(notes)
+    mix, _ = ardour_tools.export(folder, "Song", tmp_path / "mix.wav", a)
+    assert np.sqrt((mix ** 2).mean()) > 1e-3, "ACE Reasonable Synth is silent in Ardour's export"
+    with pytest.raises(InvalidInput, match="midi_synth"):
+        load_config(env={"RESONANT_MIDI_SYNTH": "organ"})

@@ -23,6 +23,9 @@ from bridge.errors import InvalidInput
 TEMPLATES = PROJECT / "daw_templates" / "midi"
 TEMPLATE_NAME = "Part"  # the name the maker gives the track
 SYNTH_URI = "urn:ardour:a-fluidsynth"
+# each instrument: its LV2 URI and the suffix of its templates (track-ardourN[-suffix].xml)
+SYNTHS = {"fluidsynth": (SYNTH_URI, ""), "reasonablesynth": ("https://community.ardour.org/node/7596",
+                                                              "-reasonablesynth")}
 # a dry synth, like the renders it stands beside (a-fluidsynth switches its reverb and chorus on)
 DRY = {"rev_enable": "0", "chorus_enable": "0"}
 LEVEL = (-80.0, 20.0)  # a-fluidsynth's "Output Level" port, dB
@@ -38,8 +41,10 @@ _PREFIXES = """@prefix atom: <http://lv2plug.in/ns/ext/atom#> .
 """
 
 
-def template(major: int) -> etree._Element:
-    path = TEMPLATES / f"track-ardour{major}.xml"
+def template(major: int, synth: str = "fluidsynth") -> etree._Element:
+    if synth not in SYNTHS:
+        raise InvalidInput(f"no MIDI instrument {synth!r}; one of {', '.join(SYNTHS)}")
+    path = TEMPLATES / f"track-ardour{major}{SYNTHS[synth][1]}.xml"
     if not path.is_file():
         raise InvalidInput(f"no MIDI track template for Ardour {major} ({path.name}); make it with"
                            " scripts/make-midi-templates")
@@ -47,12 +52,12 @@ def template(major: int) -> etree._Element:
 
 
 def clone(major: int, new_id, name: str, playlist_id: str, master_name: str, order: int, colour: int,
-          level_db: float = 0.0) -> tuple[etree._Element, str, str]:
+          level_db: float = 0.0, synth: str = "fluidsynth") -> tuple[etree._Element, str | None, str | None]:
     """The template route renamed to ``name``, every id new (``new_id()`` gives one), playing
     ``playlist_id``, the synth's output level at ``level_db`` (the gain the part's render got, so the
     track plays about as loud as its audio stem); returns it with the synth's processor id and its
-    state folder's name."""
-    route = copy.deepcopy(template(major))
+    state folder's name (None, None for an instrument with no state to give: Reasonable Synth)."""
+    route = copy.deepcopy(template(major, synth))
     for el in route.iter():
         if el.get("id") is not None:
             el.set("id", new_id())
@@ -78,16 +83,19 @@ def clone(major: int, new_id, name: str, playlist_id: str, master_name: str, ord
     if info is not None:
         info.set("order", str(order))
         info.set("color", str(colour))
-    synth = next((p for p in route.iter("Processor") if p.get("unique-id") == SYNTH_URI), None)
-    if synth is None or synth.find("lv2") is None:
-        raise InvalidInput("the MIDI track template has no ACE Fluid Synth")
-    lv2 = synth.find("lv2")
+    uri = SYNTHS[synth][0]
+    proc = next((p for p in route.iter("Processor") if p.get("unique-id") == uri), None)
+    if proc is None or proc.find("lv2") is None:
+        raise InvalidInput(f"the MIDI track template has no {synth}")
+    if synth != "fluidsynth":
+        return route, None, None
+    lv2 = proc.find("lv2")
     ports = {**DRY, "level": f"{max(LEVEL[0], min(LEVEL[1], float(level_db))):g}"}
     for port in lv2.iter("Port"):
         if port.get("symbol") in ports:
             port.set("value", ports[port.get("symbol")])
     lv2.set("parameter-changed-since-last-preset", "0")
-    return route, synth.get("id"), lv2.get("state-dir") or lv2.get("template-dir") or "state1"
+    return route, proc.get("id"), lv2.get("state-dir") or lv2.get("template-dir") or "state1"
 
 
 def synth_state(soundfont: Path) -> dict[str, bytes]:
@@ -140,17 +148,20 @@ def playlist(new_id, name: str, source_name: str, data: bytes, start_q: float, e
 
 
 def route_template(major: int, name: str, master_name: str, colour: int, soundfont: Path, state_root: Path,
-                   version: int, new_id, level_db: float = 0.0) -> tuple[bytes, dict[str, bytes]]:
+                   version: int, new_id, level_db: float = 0.0, synth: str = "fluidsynth"
+                   ) -> tuple[bytes, dict[str, bytes]]:
     """A route template for an open session (``Session:new_route_from_template`` in the hook): the
     track as :func:`clone` makes it, its synth's state kept under ``state_root`` (absolute). Ardour
     reads a template's plugin state from ``<template-dir>/<processor id in the XML>/<state-dir>`` and
     then gives everything new ids; the state goes into the session with its next save. Returns the
     template's XML and the state files, by their paths relative to ``state_root``."""
-    route, synth_id, state_dir = clone(major, new_id, name, new_id(), master_name, 0, colour, level_db)
+    route, synth_id, state_dir = clone(major, new_id, name, new_id(), master_name, 0, colour, level_db, synth)
     route.set("version", str(version))
     info = route.find("PresentationInfo")
     if info is not None:  # Ardour orders the new route itself (the hook asks for the end)
         info.attrib.pop("order", None)
+    if synth_id is None:
+        return etree.tostring(route, xml_declaration=True, encoding="UTF-8"), {}
     lv2 = next(p for p in route.iter("Processor") if p.get("unique-id") == SYNTH_URI).find("lv2")
     lv2.set("template-dir", str(state_root))
     lv2.set("state-dir", state_dir)

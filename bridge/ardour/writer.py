@@ -168,7 +168,7 @@ class SessionEditor:
 
     def add_midi_track(self, name: str, smf: Path, position: int, soundfont: Path, role: str | None = None,
                        locked: bool = False, end: int | None = None, file_stem: str | None = None,
-                       level_db: float = 0.0) -> str:
+                       level_db: float = 0.0, synth: str = "fluidsynth") -> str:
         """A MIDI track playing the Standard MIDI File ``smf`` from ``position`` (samples) at least to
         ``end``, through ACE Fluid Synth with ``soundfont`` (bridge/ardour/miditrack.py): the part as
         notes, editable in Ardour."""
@@ -191,12 +191,13 @@ class SessionEditor:
         order = 1 + max((int(p.get("order", "0")) for p in routes.iter("PresentationInfo")), default=0)
         route, synth_id, state_dir = miditrack.clone(self.major, self.new_id, name, pl.get("id"),
                                                      master.name if master else "Master", order,
-                                                     COLOURS.get(role or "", 0), level_db)
+                                                     COLOURS.get(role or "", 0), level_db, synth)
         pl.set("orig-track-id", route.get("id"))
         route.set("version", str(self.session.version))
         xmlparts.append(routes, route)
-        for fname, body in miditrack.synth_state(soundfont).items():
-            self._files.append((self.session.folder / "plugins" / synth_id / state_dir / fname, body))
+        if synth_id is not None:
+            for fname, body in miditrack.synth_state(soundfont).items():
+                self._files.append((self.session.folder / "plugins" / synth_id / state_dir / fname, body))
         self.result.track_ids[name] = route.get("id")
         self.result.playlist_ids[name] = pl.get("id")
         self.result.names[asked] = name

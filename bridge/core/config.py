@@ -39,6 +39,9 @@ def _default_data_dir() -> Path:
 
 
 DELIVER = ("audio", "midi", "both")  # a part as an audio track/take, a MIDI track with an instrument, or both
+# the instrument on a new MIDI track: ACE Fluid Synth with the render's SoundFont (it sounds like the audio
+# stem), or ACE Reasonable Synth (Ardour's small built-in piano-like synth, no SoundFont)
+MIDI_SYNTHS = ("fluidsynth", "reasonablesynth")
 
 
 @dataclass
@@ -54,6 +57,7 @@ class Config:
     ardour_osc_port: int = 3819
     ack_timeout_s: float = 60.0
     deliver: str = "audio"  # what a part becomes in the session: audio, midi (a MIDI track) or both
+    midi_synth: str = "fluidsynth"  # the instrument of a new MIDI track (MIDI_SYNTHS)
     mcp_port: int = 9124  # MCP over HTTP; 0 = off
     musicgen_model: str = ""  # empty = facebook/musicgen-small from the local cache
     musicgen_device: str = "auto"
@@ -82,6 +86,8 @@ class Config:
             raise InvalidInput("musicgen_device must be auto, cpu, cuda or cuda:N")
         if self.deliver not in DELIVER:
             raise InvalidInput(f"[delivery] deliver must be one of {', '.join(DELIVER)}")
+        if self.midi_synth not in MIDI_SYNTHS:
+            raise InvalidInput(f"[delivery] midi_synth must be one of {', '.join(MIDI_SYNTHS)}")
         if not 0.1 <= self.ack_timeout_s <= 3600:
             raise InvalidInput("ack_timeout_s must be 0.1-3600 seconds")
         if not 1 <= self.limit_audio_seconds <= 24 * 3600 or not 1 <= self.limit_regions <= 10_000_000 \
@@ -102,14 +108,14 @@ _TOML_KEYS = {
     ("engines", "separator"): "separator",
     ("limits", "audio_seconds"): "limit_audio_seconds", ("limits", "regions"): "limit_regions",
     ("limits", "tracks"): "limit_tracks", ("daemon", "osc_allow_remote"): "osc_allow_remote",
-    ("delivery", "deliver"): "deliver",
+    ("delivery", "deliver"): "deliver", ("delivery", "midi_synth"): "midi_synth",
 }
 _ENV = {"RESONANT_BIND": "bind", "RESONANT_OSC_PORT": "osc_port", "RESONANT_MCP_PORT": "mcp_port",
         "RESONANT_DATA_DIR": "data_dir",
         "RESONANT_SESSION_ROOTS": "session_roots", "RESONANT_ENGINE": "default_engine",
         "RESONANT_SOUNDFONT": "soundfont", "RESONANT_ACK_TIMEOUT_S": "ack_timeout_s",
         "RESONANT_MUSICGEN_MODEL": "musicgen_model", "RESONANT_MUSICGEN_DEVICE": "musicgen_device",
-        "RESONANT_SEPARATOR": "separator", "RESONANT_DELIVER": "deliver"}
+        "RESONANT_SEPARATOR": "separator", "RESONANT_DELIVER": "deliver", "RESONANT_MIDI_SYNTH": "midi_synth"}
 
 
 def _coerce(name: str, value: Any) -> Any:

@@ -86,7 +86,7 @@ def _prepare_folder(folder: Path, force: bool) -> None:
 
 def create(folder: Path, template: str = "band", prompt: str = "", bars: int = 8, seed: int = 0,
            engine: str | None = None, mix_lufs: float = -16.0, force: bool = False, progress=None,
-           deliver: str = "audio") -> NewResult:
+           deliver: str = "audio", midi_synth: str = "fluidsynth") -> NewResult:
     from bridge.audio.features import integrated_loudness
     from bridge.audio.loudness import limit, true_peak_db
     from bridge.core.placement import MIDI_SUFFIX, kinds
@@ -183,7 +183,8 @@ def create(folder: Path, template: str = "band", prompt: str = "", bars: int = 8
                 # the synth at the stem's own gain and the mix's, its fader at unity like a new track's
                 level = float(st.metadata.get("synth_level_db") or 0.0) + 20 * np.log10(max(gain, 1e-6))
                 ed.add_midi_track(midi_name, mid, st.start, soundfont_of({"metadata": st.metadata}), role=st.role,
-                                  end=st.start + frames, file_stem=f"{midi_name}-{made}", level_db=level)
+                                  end=st.start + frames, file_stem=f"{midi_name}-{made}", level_db=level,
+                                  synth=midi_synth)
                 files += [p.name for p in ed.planned_files if p.suffix == ".mid"][-1:]
                 result.tracks.append({"track": midi_name, "role": st.role, "frames": frames, "kind": "midi",
                                       "stem_lufs": st.metadata.get("loudness_lufs")})

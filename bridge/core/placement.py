@@ -161,7 +161,8 @@ def plan_drops(s: Session, job: Any, stems: list[dict]) -> Drops:
                 base = f"{file_stem_for(target)}-{len(out.drops) + 1}"
                 xml, state = miditrack.route_template(major, target, master.name if master else "Master",
                                                       COLOURS.get(st["role"], 0), soundfont_of(st), folder / base,
-                                                      s.version, lambda: str(next(ids)), synth_level(st))
+                                                      s.version, lambda: str(next(ids)), synth_level(st),
+                                                      (job.request or {}).get("midi_synth") or "fluidsynth")
                 out.extra[f"{base}.template"] = xml
                 out.extra.update({f"{base}/{rel}": body for rel, body in state.items()})
                 drop.template = str(folder / f"{base}.template")
@@ -203,4 +204,5 @@ def _new_track(ed: SessionEditor, name: str, kind: str, st: dict, job: Any) -> N
         ed.add_audio_track(name, [Clip(Path(st["wav"]), st["start"], file_stem=stem)], role=st["role"])
     else:
         ed.add_midi_track(name, Path(st["mid"]), int(st["start"]), soundfont_of(st), role=st["role"], end=_end(st),
-                          file_stem=stem, level_db=synth_level(st))
+                          file_stem=stem, level_db=synth_level(st), synth=(job.request or {}).get("midi_synth")
+                          or "fluidsynth")

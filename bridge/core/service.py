@@ -231,7 +231,7 @@ class BridgeService:
         if self.config.session_roots:
             self.sessions.file_in_roots(target)
         r = await asyncio.to_thread(create, target, template, prompt, bars, seed, engine, mix_lufs, force, progress,
-                                    deliver or self.config.deliver)
+                                    deliver or self.config.deliver, self.config.midi_synth)
         return {"ok": True, "session": str(r.session), "tempo_bpm": r.tempo_bpm, "key": r.key, "mix_lufs": r.mix_lufs,
                 "mix_true_peak_db": r.mix_true_peak_db, "tracks": r.tracks, "understood": r.understood}
 
@@ -293,6 +293,7 @@ class BridgeService:
         req = {"roles": list(roles) if isinstance(roles, list | tuple) else roles, "bars": bars,
                "first_bar": first_bar, "prompt": prompt, "seed": seed,
                "engine": engine or self.config.default_engine, "deliver": deliver,
+               "midi_synth": self.config.midi_synth,
                **{k: v for k, v in controls.items() if v is not None}}  # unset: the style decides
         self._check_deliver(req, file)
         r = request_from(req).validate()  # bad values are the caller's error now, not the worker's later
@@ -344,6 +345,7 @@ class BridgeService:
         deliver = controls.pop("deliver", None) or ("midi" if t.kind == "midi" else "audio")
         req = {"roles": [role], "prompt": prompt, "seed": seed, "loyalty": loyalty,
                "engine": engine or self.config.default_engine, "deliver": deliver,
+               "midi_synth": self.config.midi_synth,
                **{k: v for k, v in controls.items() if v is not None}}  # unset: the style decides
         self._check_deliver(req, str(file))
         if bars is not None:
