@@ -314,6 +314,12 @@ class BridgeService:
         if req["engine"] == "musicgen":
             raise InvalidInput("the musicgen engine makes audio only, no notes: deliver audio, or use the arranger"
                                " engine for MIDI tracks and takes")
+        synth = req.get("midi_synth") or "fluidsynth"
+        if file and synth != "fluidsynth":  # an instrument some Ardour plays nothing with: refused now
+            from bridge.ardour.miditrack import check_synth
+            from bridge.ardour.names import session_major
+
+            check_synth(session_major(self.sessions.open(file)), synth)
 
     async def regenerate(self, session: str, track: str, *, bars: tuple[int, int] | str | None = None,
                          prompt: str = "", seed: int = 0, loyalty: float = 0.5, engine: str | None = None,
