@@ -216,6 +216,8 @@ def _walk(scr: Screen, folder: Path, proc, port: int) -> None:
     midi = [r for r in etree.parse(str(folder / "Live.ardour")).iter("Route") if r.get("default-type") == "midi"]
     assert len(midi) == 1 and "ACE Fluid Synth" in [p.get("name") for p in midi[0].iter("Processor")]
     assert read_session(folder).track(midi[0].get("name")).role == "bass"
+    time.sleep(0.5)
+    scr.save("midi-track")  # the new MIDI track under the others, its notes drawn in the region
 
     # a request no button watches (made from a script here, or one whose window was cancelled): the hook
     # shows how it ended
