@@ -315,3 +315,26 @@ def test_progress_moves_between_the_jobs_steps(song: Path, tmp_path: Path) -> No
         assert len(seen) >= 4 and max(gaps) < 1.0, (gaps, values)
 
     run(_with_client(tmp_path, body))
+
+
+def test_an_assistant_delivers_a_part_as_midi_and_regenerates_its_bars(song: Path, tmp_path: Path) -> None:
+    """generate deliver="both" through the SDK's client: an audio and a MIDI track, each delivered track
+    saying its kind; regenerate the MIDI track's bars 2-2: a MIDI take; musicgen asked for MIDI is told why."""
+    async def body(c: Client) -> None:
+        r = (await c.call_tool("generate", {"session": str(song), "roles": ["bass"], "bars": "1-2",
+                                            "deliver": "both", "wait_seconds": 45})).structured_content
+        assert r["status"] == "done", r
+        assert [(t["track"], t["kind"]) for t in r["delivery"]["tracks"]] == [("Bass", "audio"), ("Bass MIDI", "midi")]
+        g = (await c.call_tool("regenerate", {"session": str(song), "track": "Bass MIDI", "bars": "2-2",
+                                              "wait_seconds": 45})).structured_content
+        assert g["status"] == "done", g
+        (take,) = g["delivery"]["tracks"]
+        assert take["kind"] == "midi" and take["track"] == "Bass MIDI" and take["changed_bars"] == [2, 2]
+        s = read_session(song)
+        assert s.playlist_of(s.track("Bass MIDI")).name == take["take"] and len(s.takes_of(s.track("Bass MIDI"))) == 2
+        bad = await c.call_tool("generate", {"session": str(song), "roles": ["bass"], "deliver": "midi",
+                                             "engine": "musicgen"})
+        text = " ".join(getattr(x, "text", "") for x in bad.content)
+        assert bad.is_error and "audio only" in text, text
+
+    run(_with_client(tmp_path, body))
