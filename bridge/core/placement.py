@@ -1,4 +1,5 @@
-"""Where each finished stem goes in a closed session, as audio, as MIDI, or both (``deliver``).
+"""Where each finished stem goes, as audio, as MIDI, or both (``deliver``): staged into a closed
+session's XML (``place``), or planned as the drops Ardour's hook makes in an open one (``plan_drops``).
 
 A new part becomes a new track per kind: ``Bass`` (audio), ``Bass`` (MIDI, when only MIDI is asked
 for) or ``Bass`` and ``Bass MIDI`` (both). A regeneration makes a new take on the track of each kind
