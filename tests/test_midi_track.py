@@ -143,6 +143,7 @@ def test_generate_delivers_midi_tracks_audio_tracks_or_both(tmp_path: Path) -> N
     of the same notes; MusicGen (audio only) and an unknown choice are refused with the reason."""
     import asyncio
 
+    from bridge.ardour import takes
     from bridge.audio.midi import read_smf
     from bridge.core.config import load_config
     from bridge.core.service import BridgeService
@@ -167,6 +168,15 @@ def test_generate_delivers_midi_tracks_audio_tracks_or_both(tmp_path: Path) -> N
             ours = read_smf((song / "interchange" / "Song" / "midifiles" / src.name).read_bytes())
             stem = read_smf(Path(done["stems"][0]["mid"]).read_bytes())
             assert ours == stem and ours  # (start, end, pitch, velocity) each
+            # two parts at once: each track's file is indexed to its own part's recipe (regeneration finds it)
+            job = await svc.generate(str(song), ["drums", "melody"], bars=2, seed=4, deliver="both", extend=True)
+            done = await wait(svc, job["id"])
+            assert done["status"] == "done", done["error"]
+            s = read_session(song)
+            for t in done["delivery"]["tracks"]:
+                (region,) = s.regions_of(s.track(t["track"]))
+                src = s.sources[region.source_ids[0]].name
+                assert takes.key_for_source(song, src) == takes.take_key(job["id"], t["role"]), (t, src)
             with pytest.raises(InvalidInput, match="audio only"):
                 await svc.generate(str(song), ["bass"], bars=2, deliver="midi", engine="musicgen")
             with pytest.raises(InvalidInput, match="deliver must be"):

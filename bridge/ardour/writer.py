@@ -79,6 +79,7 @@ class SessionEditor:
         self._first_id = self._next_id = max(session.id_counter, _max_id(self.root)) + 1
         self._imports: list[_Import] = []
         self._files: list[tuple[Path, bytes]] = []  # other files the commit places (MIDI, plugin state)
+        self._planned: list[Path] = []  # every file staged, audio or not, in the order it was staged
         self._taken_names = _taken_audio_names(session)
         self._end = 0
         self._roles_written: list[str] = []  # route ids: their .resonant/tracks.json entries are folded in
@@ -116,6 +117,7 @@ class SessionEditor:
         ids = [self.new_id() for _ in range(info.channels)]
         imp = _Import(info, frames, self.session.audio_dir / name, ids)
         self._imports.append(imp)
+        self._planned.append(imp.target)
         sources = self._section("Sources")
         for ch, sid in enumerate(ids):
             xmlparts.append(sources, xmlparts.source(sid, name, ch))
@@ -197,7 +199,7 @@ class SessionEditor:
         xmlparts.append(routes, route)
         if synth_id is not None:
             for fname, body in miditrack.synth_state(soundfont).items():
-                self._files.append((self.session.folder / "plugins" / synth_id / state_dir / fname, body))
+                self._stage_file(self.session.folder / "plugins" / synth_id / state_dir / fname, body)
         self.result.track_ids[name] = route.get("id")
         self.result.playlist_ids[name] = pl.get("id")
         self.result.names[asked] = name
@@ -243,11 +245,15 @@ class SessionEditor:
         source, pl = miditrack.playlist(self.new_id, name, target.name, data, start_q, end_q)
         xmlparts.append(self._section("Sources"), source)
         xmlparts.append(self._section("Playlists"), pl)
-        self._files.append((target, data))
+        self._stage_file(target, data)
         length = pl.find("Region").get("length")
         ticks = int(length.split("@")[0][1:])
         self._end = max(self._end, tm.samples_at_quarters(start_q + ticks / miditrack.TICKS))
         return pl
+
+    def _stage_file(self, path: Path, body: bytes) -> None:
+        self._files.append((path, body))
+        self._planned.append(path)
 
     def add_take(self, track_name: str, clips: list[Clip], take_name: str | None = None) -> str:
         """A new playlist on an existing track, made active; the old one stays in the session."""
@@ -384,8 +390,9 @@ class SessionEditor:
 
     @property
     def planned_files(self) -> list[Path]:
-        """Where ``commit()`` will place the files staged so far (audio, MIDI, plugin state)."""
-        return [imp.target for imp in self._imports] + [p for p, _ in self._files]
+        """Where ``commit()`` will place the files staged so far (audio, MIDI, plugin state), in the order
+        they were staged: the files an edit added are the list's tail after it."""
+        return list(self._planned)
 
     def set_control_protocol(self, name: str, active: bool) -> None:
         """Switch one of Ardour's control surfaces (e.g. "Open Sound Control (OSC)") on or off.
@@ -455,8 +462,7 @@ class SessionEditor:
             for d in reversed(path.parents):
                 if d.is_relative_to(s.folder) and d != s.folder and d not in new_dirs and not os.path.lexists(d):
                     new_dirs.append(d)
-        placing = [imp.target for imp in self._imports] + [p for p, _ in self._files]
-        intent = leftovers.Intent(s.folder, placing) if placing else None
+        intent = leftovers.Intent(s.folder, self.planned_files) if self._planned else None
         folder_fd = os.open(s.folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         try:
             for imp in self._imports:

@@ -182,10 +182,11 @@ def create(folder: Path, template: str = "band", prompt: str = "", bars: int = 8
                 midi_name = as_midi.get(st.role) or roles[st.role].name + MIDI_SUFFIX
                 # the synth at the stem's own gain and the mix's, its fader at unity like a new track's
                 level = float(st.metadata.get("synth_level_db") or 0.0) + 20 * np.log10(max(gain, 1e-6))
+                before = len(ed.planned_files)
                 ed.add_midi_track(midi_name, mid, st.start, soundfont_of({"metadata": st.metadata}), role=st.role,
                                   end=st.start + frames, file_stem=f"{midi_name}-{made}", level_db=level,
                                   synth=midi_synth)
-                files += [p.name for p in ed.planned_files if p.suffix == ".mid"][-1:]
+                files += [p.name for p in ed.planned_files[before:] if p.suffix == ".mid"]
                 result.tracks.append({"track": midi_name, "role": st.role, "frames": frames, "kind": "midi",
                                       "stem_lufs": st.metadata.get("loudness_lufs")})
             placed.append(files)
