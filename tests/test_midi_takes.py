@@ -17,6 +17,7 @@ import pytest
 from bridge.ardour import read_session
 from bridge.ardour.programs import ArdourInstall
 from tests import ardour_tools
+from tests.test_midi_track import _ticks
 
 pytestmark = pytest.mark.ardour
 
@@ -67,11 +68,6 @@ quit ()
 """
 
 
-def _ticks(beats: str) -> int:
-    b, t = beats.split(":")
-    return int(b) * 1920 + int(t)
-
-
 def _notes(out: str, tag: str) -> list[tuple[int, int, int]]:
     return [(int(x[1]), _ticks(x[2]), _ticks(x[3])) for x in (line.split("|") for line in out.splitlines())
             if x[0] == tag]
@@ -95,15 +91,18 @@ def test_regenerating_bars_of_a_midi_take_keeps_the_rest_and_the_old_take(
     song = folder / "Song.ardour"
     config = load_config(data_dir=str(tmp_path / "data"), env={})
 
-    async def generate() -> dict:
-        svc = await BridgeService.start(config)
-        try:
-            job = await svc.generate(str(song), ["bass"], bars=6, seed=5, deliver="midi", extend=True)
-            return await wait(svc, job["id"])
-        finally:
-            await svc.stop()
+    def run_job(start) -> dict:
+        """One job through a fresh service (as a daemon run would take it), waited for to its end."""
+        async def go() -> dict:
+            svc = await BridgeService.start(config)
+            try:
+                return await wait(svc, (await start(svc))["id"])
+            finally:
+                await svc.stop()
 
-    done = asyncio.run(generate())
+        return asyncio.run(go())
+
+    done = run_job(lambda svc: svc.generate(str(song), ["bass"], bars=6, seed=5, deliver="midi", extend=True))
     assert done["status"] == "done", done["error"]
     (track,) = done["delivery"]["tracks"]
     assert (track["track"], track["kind"]) == ("Bass", "midi")
@@ -116,15 +115,7 @@ def test_regenerating_bars_of_a_midi_take_keeps_the_rest_and_the_old_take(
     first = next(line for line in edited.splitlines() if line.startswith("EDITED|")).split("|")
     assert (int(first[1]) + 2, _ticks(first[2])) in [(p, t) for p, t, _ in old], "Ardour did not keep the edit"
 
-    async def regenerate() -> dict:
-        svc = await BridgeService.start(config)
-        try:
-            job = await svc.regenerate(str(song), "Bass", bars="3-4", seed=11, loyalty=0.0)
-            return await wait(svc, job["id"])
-        finally:
-            await svc.stop()
-
-    again = asyncio.run(regenerate())
+    again = run_job(lambda svc: svc.regenerate(str(song), "Bass", bars="3-4", seed=11, loyalty=0.0))
     assert again["status"] == "done", again["error"]
     (take,) = again["delivery"]["tracks"]
     assert take["kind"] == "midi" and take["track"] == "Bass" and take["take"] != old_take

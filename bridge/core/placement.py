@@ -27,18 +27,26 @@ from bridge.errors import InvalidInput
 from bridge.roles import COLOURS, TRACK_NAMES
 
 
+def _taken_names(session: Session) -> set[str]:
+    return {t.name.lower() for t in session.tracks} | {b.name.lower() for b in session.busses}
+
+
+def _free_name(base: str, taken: set[str]) -> str:
+    """``base``, or ``base 2``, ``base 3``... : the first that no track or bus has (case aside)."""
+    name, n = base, 1
+    while name.lower() in taken:
+        n += 1
+        name = f"{base} {n}"
+    return name
+
+
 def new_track_names(session: Session, roles: list[str]) -> list[str]:
     """Track names for new stems: ``Bass``, or ``Bass 2`` when the session has a Bass already."""
-    names = {t.name.lower() for t in session.tracks} | {b.name.lower() for b in session.busses}
+    taken = _taken_names(session)
     out = []
     for role in roles:
-        base = TRACK_NAMES[role]
-        name, n = base, 1
-        while name.lower() in names:
-            n += 1
-            name = f"{base} {n}"
-        names.add(name.lower())
-        out.append(name)
+        out.append(_free_name(TRACK_NAMES[role], taken))
+        taken.add(out[-1].lower())
     return out
 
 
@@ -49,11 +57,7 @@ def kinds(deliver: str) -> list[str]:
 
 
 def unique_track_name(session: Session, name: str) -> str:
-    taken = {t.name.lower() for t in session.tracks} | {b.name.lower() for b in session.busses}
-    n, out = 2, name
-    while out.lower() in taken:
-        out, n = f"{name} {n}", n + 1
-    return out
+    return _free_name(name, _taken_names(session))
 
 
 def soundfont_of(stem: dict) -> Path:
@@ -144,15 +148,16 @@ def plan_drops(s: Session, job: Any, stems: list[dict]) -> Drops:
     folder = inbox.drop_folder(s.folder, job.id)
     out = Drops()
     ids = iter(range(1_000_000_000, 2_000_000_000))  # the template's own ids: Ardour gives the track new ones
+    deliver = _deliver(s, job)
     for n, (st, name) in enumerate(zip(stems, _names(s, job, stems), strict=True)):
-        first_bar, last_bar = tm.bars_spanning(int(st["start"]), _end(st))
-        for kind in kinds(_deliver(s, job)):
+        info = sf.info(st["wav"])
+        first_bar, last_bar = tm.bars_spanning(int(st["start"]), int(st["start"]) + info.frames)
+        for kind in kinds(deliver):
             if kind == "midi" and not st.get("mid"):
                 raise InvalidInput(f"the engine wrote no notes for {st['role']}: deliver audio")
-            target, new = _target(s, job, name, kind, _deliver(s, job))
+            target, new = _target(s, job, name, kind, deliver)
             take = first_playlist_name(target, major) if new else next_take_name(target, taken)
             taken.add(take)
-            info = sf.info(st["wav"])
             drop = inbox.Drop(track=target, role=st["role"], file="", position=int(st["start"]),
                               first_bar=first_bar, last_bar=last_bar, take=take, new_track=new,
                               channels=info.channels if kind == "audio" else 1, frames=info.frames,
