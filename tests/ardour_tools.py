@@ -26,8 +26,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from bridge.ardour.exportmix import export_mix
 from bridge.ardour.programs import ArdourInstall, find_ardour, installed
-from bridge.ardour.runtool import run_tool, wav_complete
+from bridge.ardour.runtool import run_tool
+from tests.figures import figure
 
 LUA = Path(__file__).parent / "lua"
 REPO = Path(__file__).resolve().parents[1]
@@ -233,13 +235,17 @@ def dump(folder: Path, snapshot: str, save: bool = False, ardour: ArdourInstall 
 
 
 def export(folder: Path, snapshot: str, out: Path, ardour: ArdourInstall | None = None) -> tuple[np.ndarray, int]:
-    """Render the session range through the master bus. The export tools sometimes abort at exit
-    after writing a good file (ardour-in-tests.md), so the WAV is what counts, not the exit code."""
+    """Render the session range through the master bus, as ``resonant demo`` does (exportmix.py): the
+    WAV is what counts, not the exit code, and a try that Ardour's export corrupted is made again."""
     a = ardour or require_ardour()
-    if out.exists():
-        out.unlink()
-    run(a, [a.tool("export"), "-o", str(out), str(folder), snapshot], timeout=300,
-        done=lambda _: out.is_file() and out.stat().st_size > 44, finished=wav_complete(out, _range(folder, snapshot)))
+    mount(a)
+    done = export_mix(a, folder, snapshot, out, _range(folder, snapshot))
+    for problem in done.problems:
+        figure(f"{a.label} export made again", problem)
+    if not done.ok:
+        last = done.last
+        raise AssertionError(f"{a.label} export failed {done.tries} times: " + "; ".join(done.problems)
+                             + (f"\n{last.stdout[-3000:]}\n{last.stderr[-3000:]}" if last else ""))
     data, rate = sf.read(str(out), always_2d=True)
     return data, rate
 

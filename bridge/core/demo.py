@@ -13,8 +13,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from bridge.ardour.exportmix import export_mix
 from bridge.ardour.programs import find_ardour
-from bridge.ardour.runtool import run_tool, wav_complete
 from bridge.core.newsession import create
 
 DEMO_PROMPT = "lo-fi hip hop in D minor, Rhodes, laid back"
@@ -35,15 +35,15 @@ def run_demo(folder: Path | None, console: Console | None = None) -> dict:
         ardour = find_ardour()
         by = "the bridge's mixdown (Ardour's export tool is not installed)"
         if ardour is not None and not ardour.missing_tools():
+            # the file is what counts: the tools can abort or hang after writing a good one, and
+            # Ardour 7.3's now and then writes a corrupt one (exportmix.py), which is made again
+            done = export_mix(ardour, folder, folder.name, mix, _range_frames(folder))
             by = f"{ardour.label} ({Path(ardour.tool('export')).name})"
-            # the export tools can abort or hang at exit after writing a good file: the file is what counts
-            cmd, env = ardour.command([ardour.tool("export"), "-o", str(mix), str(folder), folder.name])
-            frames = _range_frames(folder)
-            for _ in range(2):
-                run_tool(cmd, env, timeout=300, done=wav_complete(mix, frames))
-                if mix.is_file() and mix.stat().st_size > 44:
-                    break
-        if not mix.is_file() or mix.stat().st_size <= 44:
+            if not done.ok:
+                mix.unlink(missing_ok=True)
+                by = (f"the bridge's mixdown ({ardour.label}'s export failed {done.tries} times; the last: "
+                      f"{done.problems[-1]})")
+        if not mix.is_file():
             import soundfile as sf
 
             from bridge.ardour import read_session
@@ -51,8 +51,6 @@ def run_demo(folder: Path | None, console: Console | None = None) -> dict:
 
             s = read_session(folder)
             sf.write(str(mix), render(s), s.sample_rate, subtype="PCM_24")
-            if ardour is not None and not ardour.missing_tools():
-                by = f"the bridge's mixdown ({ardour.label}'s export wrote nothing)"
     return {"session": str(result.session), "mix": str(mix), "rendered_by": by, "key": result.key,
             "tempo_bpm": result.tempo_bpm, "mix_lufs": result.mix_lufs, "tracks": [t["track"] for t in result.tracks],
             "seconds": round(time.perf_counter() - t0, 1)}
