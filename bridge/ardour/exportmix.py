@@ -45,26 +45,26 @@ def buffer_glitch(path: Path) -> str | None:
 
     with sf.SoundFile(str(path)) as f:
         frames, channels = f.frames, f.channels
-        spikes: list[list[int]] = [[] for _ in range(channels)]
+        hits = np.zeros((channels, len(PERIODS)), dtype=np.int64)  # spikes on each period's buffer starts
         tail: np.ndarray | None = None  # the previous chunk's last two frames, so no frame is skipped
         for start in range(0, frames, _CHUNK):
             block = f.read(min(_CHUNK, frames - start), dtype="float64", always_2d=True)
             x = block if tail is None else np.vstack([tail, block])
             first = start if tail is None else start - len(tail)  # the file frame of x[0]
             for c, found in enumerate(_spikes(x)):
-                spikes[c].extend(int(i) + first + 1 for i in found)
+                at = found + first + 1
+                hits[c] += [np.count_nonzero(at % p == 0) for p in PERIODS]
             tail = x[-2:]
-    for c, where in enumerate(spikes):
-        share = {p: sum(1 for i in where if i % p == 0) / max(1, (frames - 2) // p) for p in PERIODS
-                 if (frames - 2) // p >= MIN_BUFFERS}
+    buffers = {p: (frames - 2) // p for p in PERIODS if (frames - 2) // p >= MIN_BUFFERS}
+    for c in range(channels):
+        share = {p: hits[c, PERIODS.index(p)] / n for p, n in buffers.items()}
         if not share or max(share.values()) < SHARE:
             continue
         # spikes every 2048 frames also sit on every 4096th: the period is the smallest that holds them
         period = min(p for p, v in share.items() if v >= 0.9 * max(share.values()))
-        buffers = (frames - 2) // period
-        hits = round(share[period] * buffers)
-        if hits >= MIN_BUFFERS:
-            return (f"channel {c + 1}: a spike on the first frame of {hits} of its {buffers} "
+        found = int(hits[c, PERIODS.index(period)])
+        if found >= MIN_BUFFERS:
+            return (f"channel {c + 1}: a spike on the first frame of {found} of its {buffers[period]} "
                     f"{period}-frame export buffers")
     return None
 
