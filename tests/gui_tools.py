@@ -77,6 +77,22 @@ def config_home(base: Path, ardour: ArdourInstall, rate: int = 48000, uri: str |
     return cfg
 
 
+# What the GUI logs at start that is about this machine or about the readiness probe, not the session:
+# its MIDI audition synth (Debian's builds have no General MIDI Synth), its check of the video tools
+# (Ardour runs `xjadeo --version` with a deadline; on a loaded machine it misses it and calls the
+# installed 0.8.15 "too old"), and Ardour 9's OSC answering a /strip/list that came while the session
+# was still loading (ardour_gui asks until it answers).
+GUI_STARTUP = ("Falling back to Reasonable Synth for Midi Audition", "Video-monitor 'xjadeo' is too old",
+               "OSC: No such strip")
+
+
+def gui_complaints(workdir: Path) -> list[str]:
+    """The GUI's [ERROR] and [WARNING] lines in ``workdir``'s log, less its start-up ones (GUI_STARTUP)."""
+    log = (workdir / "ardour-gui.log").read_text(errors="replace").splitlines()
+    return [line for line in log if ("[ERROR]" in line or "[WARNING]" in line)
+            and not any(known in line for known in GUI_STARTUP)]
+
+
 @contextlib.contextmanager
 def ardour_gui(session_file: Path, workdir: Path, timeout: float = 120, ardour: ArdourInstall | None = None,
                uri: str | None = None) -> Iterator[subprocess.Popen]:
