@@ -239,7 +239,7 @@ def export(folder: Path, snapshot: str, out: Path, ardour: ArdourInstall | None 
     WAV is what counts, not the exit code, and a try that Ardour's export corrupted is made again."""
     a = ardour or require_ardour()
     mount(a)
-    done = export_mix(a, folder, snapshot, out, _range(folder, snapshot))
+    done = export_mix(a, folder, snapshot, out)
     for problem in done.problems:
         figure(f"{a.label} export made again", problem)
     if not done.ok:
@@ -248,13 +248,6 @@ def export(folder: Path, snapshot: str, out: Path, ardour: ArdourInstall | None 
                              + (f"\n{last.stdout[-3000:]}\n{last.stderr[-3000:]}" if last else ""))
     data, rate = sf.read(str(out), always_2d=True)
     return data, rate
-
-
-def _range(folder: Path, snapshot: str) -> int:
-    from bridge.ardour import read_session
-
-    s = read_session(folder / f"{snapshot}.ardour")
-    return (s.session_range[1] - s.session_range[0]) if s.session_range else 1
 
 
 # The one thing a refused or failed write may leave: the empty lock file bridge processes take turns

@@ -80,23 +80,32 @@ def _spikes(x: np.ndarray) -> list[np.ndarray]:
     return [np.nonzero(hit[:, c])[0] for c in range(x.shape[1])]
 
 
-def run_timeout(frames: int, rate: int = 48000) -> float:
+def run_timeout(frames: int, rate: int) -> float:
     """How long one try may take: loading the session and its plugins, then faster than real time."""
     return 120 + 2 * frames / rate
 
 
-def export_mix(ardour: ArdourInstall, folder: Path, snapshot: str, out: Path, frames: int,
-               tries: int = 3) -> ExportRun:
+def range_of(folder: Path, snapshot: str) -> tuple[int, int]:
+    """The session range's length in frames (1 when there is none) and the session's sample rate."""
+    from bridge.ardour import read_session
+
+    s = read_session(folder / f"{snapshot}.ardour")
+    return (s.session_range[1] - s.session_range[0]) if s.session_range else 1, s.sample_rate
+
+
+def export_mix(ardour: ArdourInstall, folder: Path, snapshot: str, out: Path, tries: int = 3) -> ExportRun:
     """Export the session range to ``out`` (16-bit WAV) until a try writes a complete file without
     the buffer defect, at most ``tries`` times. A tool that aborts or hangs after writing a good
-    file counts by its file (runtool.py); ``frames`` is the session range's length."""
+    file counts by its file (runtool.py)."""
+    frames, rate = range_of(folder, snapshot)
+    timeout = run_timeout(frames, rate)
     cmd, env = ardour.command([ardour.tool("export"), "-o", str(out), str(folder), snapshot])
     result = ExportRun(out, False, 0)
     for _ in range(tries):
         out.unlink(missing_ok=True)
         result.tries += 1
-        result.last = run_tool(cmd, env, timeout=run_timeout(frames), done=wav_complete(out, frames))
-        problem = _judge(out, frames, result.last)
+        result.last = run_tool(cmd, env, timeout=timeout, done=wav_complete(out, frames))
+        problem = _judge(out, frames, timeout, result.last)
         if problem is None:
             result.ok = True
             return result
@@ -104,13 +113,13 @@ def export_mix(ardour: ArdourInstall, folder: Path, snapshot: str, out: Path, fr
     return result
 
 
-def _judge(out: Path, frames: int, run: ToolRun) -> str | None:
+def _judge(out: Path, frames: int, timeout: float, run: ToolRun) -> str | None:
     import soundfile as sf
 
     said = [line for line in (run.stderr or "").splitlines() if _CRASH.search(line)][-1:]
     said_so = f"; it said: {said[0].strip()}" if said else ""
     if run.timed_out:
-        return f"it did not finish within {run_timeout(frames):.0f} s{said_so}"
+        return f"it did not finish within {timeout:.0f} s{said_so}"
     try:
         written = sf.info(str(out)).frames
     except (RuntimeError, sf.LibsndfileError, OSError):

@@ -37,7 +37,7 @@ def run_demo(folder: Path | None, console: Console | None = None) -> dict:
         if ardour is not None and not ardour.missing_tools():
             # the file is what counts: the tools can abort or hang after writing a good one, and
             # Ardour 7.3's now and then writes a corrupt one (exportmix.py), which is made again
-            done = export_mix(ardour, folder, folder.name, mix, _range_frames(folder))
+            done = export_mix(ardour, folder, folder.name, mix)
             by = f"{ardour.label} ({Path(ardour.tool('export')).name})"
             if not done.ok:
                 mix.unlink(missing_ok=True)
@@ -55,9 +55,3 @@ def run_demo(folder: Path | None, console: Console | None = None) -> dict:
             "tempo_bpm": result.tempo_bpm, "mix_lufs": result.mix_lufs, "tracks": [t["track"] for t in result.tracks],
             "seconds": round(time.perf_counter() - t0, 1)}
 
-
-def _range_frames(folder: Path) -> int:
-    from bridge.ardour import read_session
-
-    s = read_session(folder)
-    return (s.session_range[1] - s.session_range[0]) if s.session_range else 1
